@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, TimeElapsedColumn
 from rich.table import Table
 
 from matchmaker.core.errors import MatchmakerError, ProfileError, SettingsError
@@ -38,6 +40,7 @@ app.add_typer(profiles_app, name="profiles")
 out = Console(soft_wrap=False, width=160)
 err = Console(stderr=True)
 
+PROGRESS_FROM = 2000  # organisations; below this scoring takes less than a moment
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -144,6 +147,17 @@ def scoring_settings(state: State, weights: list[str] | None, sector_weight: flo
     return settings.validated(state.population.dimensions)
 
 
+@contextlib.contextmanager
+def _progress(total: int, label: str = "Scoring pairs") -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for work over large populations; silent for small ones."""
+    if total < PROGRESS_FROM:
+        yield lambda done, total: None
+        return
+    with Progress(*Progress.get_default_columns(), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done, _total: bar.update(task, completed=done)
+
+
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -239,8 +253,9 @@ def pairs(
     state = _state(ctx)
     settings = scoring_settings(state, weight, sector_weight, cross_border_weight, combiner)
     population = state.population
-    matches = population.pairs(top=top, settings=settings, cross_border=cross_border, dimension=dimension,
-                               memory_budget_mb=state.settings.memory_budget_mb)
+    with _progress(len(population)) as advance:
+        matches = population.pairs(top=top, settings=settings, cross_border=cross_border, dimension=dimension,
+                                   memory_budget_mb=state.settings.memory_budget_mb, progress=advance)
     if format is Format.json:
         return _print_json(pairs_view(matches, settings))
     if format is Format.csv:
@@ -374,3 +389,14 @@ def profiles_validate(
         "quotes NOT checked: give --sources DIR or set MATCHMAKER_SOURCES"
     out.print(f"{len(profile_set.profiles)} profiles, {n_items} items ({n_background} background knowledge): "
               f"0 problems; {checked}.", markup=False, highlight=False)
+
+
+def _register_optional_commands() -> None:
+    """Commands that live in their own modules (matchmaker.commands.*), registered here."""
+    from matchmaker.commands import registered
+
+    for name, command in registered():
+        app.command(name=name)(friendly_errors(command))
+
+
+_register_optional_commands()
