@@ -10,19 +10,36 @@ VOCABULARY = Vocabulary(
     dimensions={"data": "Data.", "compute": "Compute.", "talent": "Talent.", "domain": "Domain."},
     kinds=("corporate", "startup", "government"),
     sectors={"manufacturing": "M.", "healthcare": "H.", "languages": "L.", "cloud": "C."},
-    tags={"gpu-cloud": "G.", "industrial-data": "I.", "speech-data": "S.", "researchers": "R.",
-          "governance": "Gv.", "datasets": "D."},
+    tags={
+        "gpu-cloud": "G.",
+        "industrial-data": "I.",
+        "speech-data": "S.",
+        "researchers": "R.",
+        "governance": "Gv.",
+        "datasets": "D.",
+    },
 )
 
 
 def item(description: str, strength: int = 3, tags: tuple[str, ...] = (), **evidence: str) -> Item:
-    return Item(description=description, strength=strength, tags=tags,
-                evidence=Evidence(**(evidence or {"background": "test fixture"})))
+    return Item(
+        description=description,
+        strength=strength,
+        tags=tags,
+        evidence=Evidence(**(evidence or {"background": "test fixture"})),
+    )
 
 
-def profile(id: str, *, country: str = "JP", sectors: tuple[str, ...] = ("manufacturing",),  # noqa: A002
-            offers: dict[str, Any] | None = None, needs: dict[str, Any] | None = None,
-            kind: str = "corporate", **extra: Any) -> Profile:
+def profile(
+    org_id: str,
+    *,
+    country: str = "JP",
+    sectors: tuple[str, ...] = ("manufacturing",),
+    offers: dict[str, Any] | None = None,
+    needs: dict[str, Any] | None = None,
+    kind: str = "corporate",
+    **extra: Any,
+) -> Profile:
     """A profile whose offers/needs map dimension -> description or list of (description, strength)."""
 
     def items(spec: dict[str, Any] | None) -> dict[str, tuple[Item, ...]]:
@@ -32,8 +49,16 @@ def profile(id: str, *, country: str = "JP", sectors: tuple[str, ...] = ("manufa
             out[dimension] = tuple(item(e) if isinstance(e, str) else item(*e) for e in entries)
         return out
 
-    return Profile(id=id, name=extra.pop("name", id.replace("-", " ").title()), country=country, kind=kind,
-                   sectors=sectors, offers=items(offers), needs=items(needs), **extra)
+    return Profile(
+        id=org_id,
+        name=extra.pop("name", org_id.replace("-", " ").title()),
+        country=country,
+        kind=kind,
+        sectors=sectors,
+        offers=items(offers),
+        needs=items(needs),
+        **extra,
+    )
 
 
 def market() -> list[Profile]:
@@ -45,21 +70,45 @@ def market() -> list[Profile]:
     speech data for hospital records; ``idle`` neither offers nor needs anything others have.
     """
     return [
-        profile("factory", country="JP", offers={"data": "factory sensor data from production lines"},
-                needs={"compute": "gpu cloud capacity for model training"}),
-        profile("gpu-host", country="IN", sectors=("cloud",),
-                offers={"compute": "gpu cloud capacity for model training"},
-                needs={"data": "factory sensor data from production lines"}),
-        profile("one-sided", country="IN", sectors=("cloud",),
-                offers={"compute": [("gpu cloud capacity for training large models", 2)]},
-                needs={"domain": "legal contract review expertise"}),
-        profile("speech", country="IN", sectors=("languages",),
-                offers={"data": "indian speech recordings in many languages"},
-                needs={"data": "hospital patient records for clinical models"}),
-        profile("clinic", country="JP", sectors=("healthcare",),
-                offers={"data": "hospital patient records for clinical models"},
-                needs={"data": "indian speech recordings in many languages",
-                       "talent": "machine learning researchers"}),
-        profile("idle", country="JP", sectors=("healthcare",),
-                offers={"domain": "origami folding workshops"}, needs={"domain": "violin tuning lessons"}),
+        profile(
+            "factory",
+            country="JP",
+            offers={"data": "factory sensor data from production lines"},
+            needs={"compute": "gpu cloud capacity for model training"},
+        ),
+        profile(
+            "gpu-host",
+            country="IN",
+            sectors=("cloud",),
+            offers={"compute": "gpu cloud capacity for model training"},
+            needs={"data": "factory sensor data from production lines"},
+        ),
+        profile(
+            "one-sided",
+            country="IN",
+            sectors=("cloud",),
+            offers={"compute": [("gpu cloud capacity for training large models", 2)]},
+            needs={"domain": "legal contract review expertise"},
+        ),
+        profile(
+            "speech",
+            country="IN",
+            sectors=("languages",),
+            offers={"data": "indian speech recordings in many languages"},
+            needs={"data": "hospital patient records for clinical models"},
+        ),
+        profile(
+            "clinic",
+            country="JP",
+            sectors=("healthcare",),
+            offers={"data": "hospital patient records for clinical models"},
+            needs={"data": "indian speech recordings in many languages", "talent": "machine learning researchers"},
+        ),
+        profile(
+            "idle",
+            country="JP",
+            sectors=("healthcare",),
+            offers={"domain": "origami folding workshops"},
+            needs={"domain": "violin tuning lessons"},
+        ),
     ]

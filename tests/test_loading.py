@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from builders import VOCABULARY
 
+from builders import VOCABULARY
 from matchmaker.core.errors import MatchmakerError, ProfileError
 from matchmaker.loading import MAX_FILE_BYTES, load_folder, parse_yaml, validate_folder
 
@@ -71,28 +71,57 @@ def test_good_profile_loads_with_quotes_checked(tmp_path: Path, sources: Path) -
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("name: Acme", "name: Acme\ncolour: red"),
-         "acme.yaml: colour: unknown key 'colour'; accepted: id, name, aliases, country"),
+        (
+            ("name: Acme", "name: Acme\ncolour: red"),
+            "acme.yaml: colour: unknown key 'colour'; accepted: id, name, aliases, country",
+        ),
         (("name: Acme\n", ""), "acme.yaml: name: missing required field 'name'"),
-        (("strength: 3", "strength: 5"),
-         "acme.yaml: offers.data[0].strength: strength must be a whole number from 1 to 3 (1 minor, 2 substantial, "
-         "3 central), got 5"),
-        (("      tags: [industrial-data]", "      tags: [industrial-data]\n      score: 9"),
-         "acme.yaml: offers.data[0].score: unknown key 'score'; accepted: description, strength, tags, evidence"),
-        (("        source: doc.txt", "        source: doc.txt\n        page: 3"),
-         "acme.yaml: offers.data[0].evidence.page: unknown key 'page'; accepted: source, quote, background"),
-        (("  data:", "  money:"), "acme.yaml: offers.money: unknown dimension 'money'; accepted: compute, data, domain, talent"),
+        (
+            ("strength: 3", "strength: 5"),
+            "acme.yaml: offers.data[0].strength: strength must be a whole number from 1 to 3 (1 minor, 2 substantial, "
+            "3 central), got 5",
+        ),
+        (
+            ("      tags: [industrial-data]", "      tags: [industrial-data]\n      score: 9"),
+            "acme.yaml: offers.data[0].score: unknown key 'score'; accepted: description, strength, tags, evidence",
+        ),
+        (
+            ("        source: doc.txt", "        source: doc.txt\n        page: 3"),
+            "acme.yaml: offers.data[0].evidence.page: unknown key 'page'; accepted: source, quote, background",
+        ),
+        (
+            ("  data:", "  money:"),
+            "acme.yaml: offers.money: unknown dimension 'money'; accepted: compute, data, domain, talent",
+        ),
         (("[industrial-data]", "[steel]"), "acme.yaml: offers.data[0].tags: unknown tag 'steel'"),
-        (("sectors: [manufacturing]", "sectors: [mining]"), "acme.yaml: sectors[0]: unknown sector 'mining'; accepted:"),
+        (
+            ("sectors: [manufacturing]", "sectors: [mining]"),
+            "acme.yaml: sectors[0]: unknown sector 'mining'; accepted:",
+        ),
         (("kind: corporate", "kind: guild"), "acme.yaml: kind: unknown kind 'guild'; accepted: corporate, government"),
         (("country: JP", "country: XX"), "acme.yaml: country: Value error, 'XX' is not an ISO 3166-1 alpha-2"),
         (("id: acme", "id: other"), "acme.yaml: id: id 'other' must equal the file name stem 'acme'"),
-        (("name: Acme", "name: \"Acme\\u202e\""), "acme.yaml: name: Value error, contains the character U+202E"),
-        (("        background: Everyone training models needs GPUs.", "        quote: a quote with no source named"),
-         "acme.yaml: needs.compute[0].evidence: Value error, a quoted claim needs both source and quote"),
+        (("name: Acme", 'name: "Acme\\u202e"'), "acme.yaml: name: Value error, contains the character U+202E"),
+        (
+            ("        background: Everyone training models needs GPUs.", "        quote: a quote with no source named"),
+            "acme.yaml: needs.compute[0].evidence: Value error, a quoted claim needs both source and quote",
+        ),
     ],
-    ids=["unknown-key", "missing", "strength", "item-key", "evidence-key", "dimension", "tag", "sector", "kind",
-         "country", "id-stem", "bidi", "evidence-form"],
+    ids=[
+        "unknown-key",
+        "missing",
+        "strength",
+        "item-key",
+        "evidence-key",
+        "dimension",
+        "tag",
+        "sector",
+        "kind",
+        "country",
+        "id-stem",
+        "bidi",
+        "evidence-form",
+    ],
 )
 def test_each_problem_is_named(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     found = problems_for(tmp_path, {"acme.yaml": GOOD.replace(*change, 1)})
@@ -103,7 +132,8 @@ def test_quote_not_in_source(tmp_path: Path, sources: Path) -> None:
     bad = GOOD.replace("well-curated data from manufacturing", "well-curated data from shipping")
     assert problems_for(tmp_path, {"acme.yaml": bad}, sources) == [
         "acme.yaml: offers.data[0].evidence.quote: quote not found in doc.txt: "
-        "'high-quality, well-curated data from shipping'"]
+        "'high-quality, well-curated data from shipping'"
+    ]
 
 
 def test_unknown_source_document(tmp_path: Path, sources: Path) -> None:
@@ -112,11 +142,14 @@ def test_unknown_source_document(tmp_path: Path, sources: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    found = problems_for(tmp_path, {
-        "acme.yaml": GOOD.replace("strength: 3", "strength: 0").replace("name: Acme", "name: Acme\nlogo: x"),
-        "beta.yaml": GOOD.replace("id: acme", "id: beta").replace("[gpu-cloud]", "[warp-drive]"),
-        "broken.yaml": "id: [unclosed",
-    })
+    found = problems_for(
+        tmp_path,
+        {
+            "acme.yaml": GOOD.replace("strength: 3", "strength: 0").replace("name: Acme", "name: Acme\nlogo: x"),
+            "beta.yaml": GOOD.replace("id: acme", "id: beta").replace("[gpu-cloud]", "[warp-drive]"),
+            "broken.yaml": "id: [unclosed",
+        },
+    )
     assert len(found) == 4
     assert sum("broken.yaml" in p for p in found) == 1
 
@@ -168,7 +201,8 @@ def test_size_cap(tmp_path: Path) -> None:
 
 def test_not_utf8(tmp_path: Path) -> None:
     assert problems_for(tmp_path, {"latin.yaml": "name: caf\xe9\n".encode("latin-1")}) == [
-        "latin.yaml: not UTF-8 (invalid byte at position 9)"]
+        "latin.yaml: not UTF-8 (invalid byte at position 9)"
+    ]
 
 
 def test_symlink_leaving_the_folder(tmp_path: Path) -> None:
@@ -182,14 +216,15 @@ def test_symlink_leaving_the_folder(tmp_path: Path) -> None:
 
 def test_not_a_mapping(tmp_path: Path) -> None:
     assert problems_for(tmp_path, {"list.yaml": "- a\n- b\n"}) == [
-        'list.yaml: ["a", "b"]: a profile must be a YAML mapping of fields'.replace('["a", "b"]: ', "")]
+        'list.yaml: ["a", "b"]: a profile must be a YAML mapping of fields'.replace('["a", "b"]: ', "")
+    ]
 
 
 def test_missing_vocabulary_and_folder(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     _, problems = validate_folder(tmp_path / "empty")
     assert "has no _vocabulary.yaml" in problems[0].message
-    with pytest.raises(MatchmakerError, match="profile folder '.*nowhere' does not exist"):
+    with pytest.raises(MatchmakerError, match=r"profile folder '.*nowhere' does not exist"):
         validate_folder(tmp_path / "nowhere")
 
 

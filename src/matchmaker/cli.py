@@ -38,7 +38,7 @@ profiles_app = typer.Typer(help="List, show and validate capability profiles.", 
 app.add_typer(profiles_app, name="profiles")
 
 out = Console(soft_wrap=False, width=160)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, never wrapped
 
 PROGRESS_FROM = 2000  # organisations; below this scoring takes less than a moment
 P = ParamSpec("P")

@@ -21,6 +21,19 @@ MAX_FILE_BYTES = 256 * 1024
 VOCABULARY_FILE = "_vocabulary.yaml"
 
 
+def _refusal(event: Any) -> str | None:
+    """Why a YAML event is refused (an alias, an anchor or an explicit tag), or None."""
+    if isinstance(event, yaml.AliasEvent):
+        return "YAML aliases (*name) are not accepted"
+    if getattr(event, "anchor", None) is not None:
+        return "YAML anchors (&name) are not accepted"
+    tag = getattr(event, "tag", None)
+    implicit = getattr(event, "implicit", True)
+    if tag is not None and not (implicit is True or (isinstance(implicit, tuple) and any(implicit))):
+        return f"YAML tags ({tag}) are not accepted"
+    return None
+
+
 class _StrictLoader(yaml.SafeLoader):
     """A safe loader that also refuses anchors, aliases, explicit tags and duplicate keys.
 
@@ -29,17 +42,10 @@ class _StrictLoader(yaml.SafeLoader):
     """
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            raise yaml.MarkedYAMLError(problem="YAML aliases (*name) are not accepted", problem_mark=event.start_mark)
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            raise yaml.MarkedYAMLError(problem="YAML anchors (&name) are not accepted", problem_mark=event.start_mark)
-        tag = getattr(event, "tag", None)
-        implicit = getattr(event, "implicit", True)
-        explicit = tag is not None and not (implicit is True or (isinstance(implicit, tuple) and any(implicit)))
-        if explicit:
-            raise yaml.MarkedYAMLError(problem=f"YAML tags ({tag}) are not accepted", problem_mark=event.start_mark)
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        problem = _refusal(event)
+        if problem is not None:
+            raise yaml.MarkedYAMLError(problem=problem, problem_mark=event.start_mark)
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
@@ -60,13 +66,16 @@ def read_yaml(path: Path, folder: Path) -> Any:
         raise ProfileError([Problem(name, "", str(resolved), "symbolic link leaves the profile folder; not accepted")])
     size = resolved.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise ProfileError([Problem(name, "", f"{size} bytes",
-                                    f"file is {size} bytes; at most {MAX_FILE_BYTES} bytes are accepted")])
+        raise ProfileError(
+            [Problem(name, "", f"{size} bytes", f"file is {size} bytes; at most {MAX_FILE_BYTES} bytes are accepted")]
+        )
     raw = resolved.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ProfileError([Problem(name, "", f"byte {err.start}", f"not UTF-8 (invalid byte at position {err.start})")]) from err
+        raise ProfileError(
+            [Problem(name, "", f"byte {err.start}", f"not UTF-8 (invalid byte at position {err.start})")]
+        ) from err
     return parse_yaml(text, name)
 
 
@@ -144,8 +153,11 @@ def read_sources(folder: Path) -> dict[str, str]:
     """Every text document in ``folder``, normalised for quote comparison, by file name."""
     if not folder.is_dir():
         raise MatchmakerError(f"sources folder {str(folder)!r} does not exist or is not a folder")
-    return {p.name: normalise_text(p.read_text(encoding="utf-8", errors="replace"))
-            for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    return {
+        p.name: normalise_text(p.read_text(encoding="utf-8", errors="replace"))
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def _profile_files(folder: Path) -> Iterator[Path]:
@@ -164,14 +176,17 @@ def parse_profile(data: Any, file: str) -> tuple[Profile | None, list[Problem]]:
         return None, pydantic_problems(err, file, Profile)
 
 
-def check_profiles(profiles: Iterable[tuple[str, Profile]], vocabulary: Vocabulary,
-                   sources: Mapping[str, str] | None) -> list[Problem]:
+def check_profiles(
+    profiles: Iterable[tuple[str, Profile]], vocabulary: Vocabulary, sources: Mapping[str, str] | None
+) -> list[Problem]:
     """Cross-file checks: duplicate ids, the vocabulary and, when sources are given, the quotes."""
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for file, profile in profiles:
         if profile.id in seen:
-            problems.append(Problem(file, "id", profile.id, f"duplicate id {profile.id!r}; also used in {seen[profile.id]}"))
+            problems.append(
+                Problem(file, "id", profile.id, f"duplicate id {profile.id!r}; also used in {seen[profile.id]}")
+            )
         seen.setdefault(profile.id, file)
         problems += vocabulary_problems(profile, vocabulary, file)
         if sources is not None:
@@ -182,8 +197,16 @@ def check_profiles(profiles: Iterable[tuple[str, Profile]], vocabulary: Vocabula
 def read_vocabulary(folder: Path) -> Vocabulary:
     path = folder / VOCABULARY_FILE
     if not path.is_file():
-        raise ProfileError([Problem(VOCABULARY_FILE, "", str(folder),
-                                    f"the profile folder has no {VOCABULARY_FILE} (dimensions, kinds, sectors, tags)")])
+        raise ProfileError(
+            [
+                Problem(
+                    VOCABULARY_FILE,
+                    "",
+                    str(folder),
+                    f"the profile folder has no {VOCABULARY_FILE} (dimensions, kinds, sectors, tags)",
+                )
+            ]
+        )
     data = read_yaml(path, folder)
     try:
         return Vocabulary.model_validate(data)
@@ -213,8 +236,11 @@ def validate_folder(folder: Path, sources: Path | None = None) -> tuple[ProfileS
         problems += found
         if profile is not None:
             if profile.id != path.stem:
-                problems.append(Problem(path.name, "id", profile.id,
-                                        f"id {profile.id!r} must equal the file name stem {path.stem!r}"))
+                problems.append(
+                    Problem(
+                        path.name, "id", profile.id, f"id {profile.id!r} must equal the file name stem {path.stem!r}"
+                    )
+                )
             loaded.append((path.name, profile))
     if not loaded and not problems:
         problems.append(Problem(str(folder), "", "", "no profile files (*.yaml) in this folder"))

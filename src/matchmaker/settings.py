@@ -25,12 +25,16 @@ class ScoringConfig(BaseModel):
     bridge: tuple[str, str] = ("JP", "IN")
 
     def to_core(self) -> ScoringSettings:
-        return ScoringSettings(dict(self.dimension_weights), self.sector_weight, self.cross_border_weight,
-                               self.combiner, self.bridge)
+        return ScoringSettings(
+            dict(self.dimension_weights), self.sector_weight, self.cross_border_weight, self.combiner, self.bridge
+        )
 
 
 class Settings(BaseSettings):
-    """Everything configurable; environment variables are MATCHMAKER_<NAME> (nested: MATCHMAKER_SCORING__SECTOR_WEIGHT)."""
+    """Everything configurable; environment variables are MATCHMAKER_<NAME>.
+
+    Nested settings use a double underscore: MATCHMAKER_SCORING__SECTOR_WEIGHT=0.5.
+    """
 
     model_config = SettingsConfigDict(env_prefix="MATCHMAKER_", env_nested_delimiter="__", extra="forbid")
 
@@ -61,5 +65,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise SettingsError(f"setting {where!r}: {first['msg']} (got {first.get('input')!r}); "
-                            f"combiners accepted: {', '.join(COMBINERS)}") from err
+        raise SettingsError(
+            f"setting {where!r}: {first['msg']} (got {first.get('input')!r}); "
+            f"combiners accepted: {', '.join(COMBINERS)}"
+        ) from err

@@ -24,22 +24,35 @@ def evidence_view(evidence: Evidence) -> dict[str, Any]:
 
 
 def item_view(item: Item) -> dict[str, Any]:
-    return {"description": item.description, "strength": item.strength,
-            "strength_label": STRENGTH_LABELS[item.strength], "tags": list(item.tags),
-            "evidence": evidence_view(item.evidence)}
+    return {
+        "description": item.description,
+        "strength": item.strength,
+        "strength_label": STRENGTH_LABELS[item.strength],
+        "tags": list(item.tags),
+        "evidence": evidence_view(item.evidence),
+    }
 
 
 def profile_summary(profile: Profile) -> dict[str, Any]:
-    return {"id": profile.id, "name": profile.name, "country": profile.country, "kind": profile.kind,
-            "sectors": list(profile.sectors)}
+    return {
+        "id": profile.id,
+        "name": profile.name,
+        "country": profile.country,
+        "kind": profile.kind,
+        "sectors": list(profile.sectors),
+    }
 
 
 def profile_view(profile: Profile) -> dict[str, Any]:
     """A whole profile with the evidence of every claim."""
-    return {**profile_summary(profile), "aliases": list(profile.aliases), "presence": list(profile.presence),
-            "summary": profile.summary,
-            "offers": {d: [item_view(i) for i in items] for d, items in profile.offers.items()},
-            "needs": {d: [item_view(i) for i in items] for d, items in profile.needs.items()}}
+    return {
+        **profile_summary(profile),
+        "aliases": list(profile.aliases),
+        "presence": list(profile.presence),
+        "summary": profile.summary,
+        "offers": {d: [item_view(i) for i in items] for d, items in profile.offers.items()},
+        "needs": {d: [item_view(i) for i in items] for d, items in profile.needs.items()},
+    }
 
 
 def _ref_view(ref: ItemRef) -> dict[str, Any]:
@@ -47,40 +60,71 @@ def _ref_view(ref: ItemRef) -> dict[str, Any]:
 
 
 def reason_text(reason: Reason) -> str:
-    flag = " [background knowledge]" if reason.offer.item.evidence.is_background or reason.need.item.evidence.is_background else ""
-    return (f"{reason.dimension}: {reason.offer.org} offers \"{reason.offer.item.description}\" -> "
-            f"{reason.need.org} needs \"{reason.need.item.description}\"{flag}")
+    flag = (
+        " [background knowledge]"
+        if reason.offer.item.evidence.is_background or reason.need.item.evidence.is_background
+        else ""
+    )
+    return (
+        f'{reason.dimension}: {reason.offer.org} offers "{reason.offer.item.description}" -> '
+        f'{reason.need.org} needs "{reason.need.item.description}"{flag}'
+    )
 
 
 def reason_view(reason: Reason) -> dict[str, Any]:
-    return {"direction": reason.direction, "dimension": reason.dimension,
-            "contribution": _r(reason.contribution), "similarity": _r(reason.similarity),
-            "background": reason.offer.item.evidence.is_background or reason.need.item.evidence.is_background,
-            "text": reason_text(reason), "offer": _ref_view(reason.offer), "need": _ref_view(reason.need)}
+    return {
+        "direction": reason.direction,
+        "dimension": reason.dimension,
+        "contribution": _r(reason.contribution),
+        "similarity": _r(reason.similarity),
+        "background": reason.offer.item.evidence.is_background or reason.need.item.evidence.is_background,
+        "text": reason_text(reason),
+        "offer": _ref_view(reason.offer),
+        "need": _ref_view(reason.need),
+    }
 
 
 def breakdown_view(match: Match, settings: ScoringSettings) -> dict[str, Any]:
     return {
-        "a_to_b": _r(match.a_to_b), "b_to_a": _r(match.b_to_a), "reciprocal": _r(match.reciprocal),
-        "combiner": settings.combiner, "sector_fit": _r(match.sector_fit), "cross_border": match.cross_border,
+        "a_to_b": _r(match.a_to_b),
+        "b_to_a": _r(match.b_to_a),
+        "reciprocal": _r(match.reciprocal),
+        "combiner": settings.combiner,
+        "sector_fit": _r(match.sector_fit),
+        "cross_border": match.cross_border,
         "dimensions": {d: {"a_to_b": _r(s.a_to_b), "b_to_a": _r(s.b_to_a)} for d, s in match.dimensions.items()},
     }
 
 
 def partner_view(rank: int, match: Match, settings: ScoringSettings) -> dict[str, Any]:
-    return {"rank": rank, **profile_summary(match.b), "score": _r(match.score),
-            "breakdown": breakdown_view(match, settings), "reasons": [reason_view(r) for r in match.reasons]}
+    return {
+        "rank": rank,
+        **profile_summary(match.b),
+        "score": _r(match.score),
+        "breakdown": breakdown_view(match, settings),
+        "reasons": [reason_view(r) for r in match.reasons],
+    }
 
 
 def partners_view(organisation: Profile, matches: list[Match], settings: ScoringSettings) -> dict[str, Any]:
-    return {"organisation": profile_summary(organisation), "settings": settings_view(settings),
-            "partners": [partner_view(k, m, settings) for k, m in enumerate(matches, 1)]}
+    return {
+        "organisation": profile_summary(organisation),
+        "settings": settings_view(settings),
+        "partners": [partner_view(k, m, settings) for k, m in enumerate(matches, 1)],
+    }
 
 
 def pair_view(rank: int, match: Match, settings: ScoringSettings) -> dict[str, Any]:
-    return {"rank": rank, "a": match.a.id, "b": match.b.id, "a_name": match.a.name, "b_name": match.b.name,
-            "score": _r(match.score), "breakdown": breakdown_view(match, settings),
-            "reasons": [reason_view(r) for r in match.reasons]}
+    return {
+        "rank": rank,
+        "a": match.a.id,
+        "b": match.b.id,
+        "a_name": match.a.name,
+        "b_name": match.b.name,
+        "score": _r(match.score),
+        "breakdown": breakdown_view(match, settings),
+        "reasons": [reason_view(r) for r in match.reasons],
+    }
 
 
 def pairs_view(matches: list[Match], settings: ScoringSettings) -> dict[str, Any]:
@@ -88,26 +132,46 @@ def pairs_view(matches: list[Match], settings: ScoringSettings) -> dict[str, Any
 
 
 def explanation_view(match: Match, settings: ScoringSettings) -> dict[str, Any]:
-    return {"a": profile_summary(match.a), "b": profile_summary(match.b), "score": _r(match.score),
-            "breakdown": breakdown_view(match, settings), "settings": settings_view(settings),
-            "reasons": [reason_view(r) for r in match.reasons]}
+    return {
+        "a": profile_summary(match.a),
+        "b": profile_summary(match.b),
+        "score": _r(match.score),
+        "breakdown": breakdown_view(match, settings),
+        "settings": settings_view(settings),
+        "reasons": [reason_view(r) for r in match.reasons],
+    }
 
 
 def settings_view(settings: ScoringSettings) -> dict[str, Any]:
-    return {"dimension_weights": dict(settings.dimension_weights), "sector_weight": settings.sector_weight,
-            "cross_border_weight": settings.cross_border_weight, "combiner": settings.combiner,
-            "combiner_rule": COMBINER_DESCRIPTIONS[settings.combiner], "bridge": list(settings.bridge)}
+    return {
+        "dimension_weights": dict(settings.dimension_weights),
+        "sector_weight": settings.sector_weight,
+        "cross_border_weight": settings.cross_border_weight,
+        "combiner": settings.combiner,
+        "combiner_rule": COMBINER_DESCRIPTIONS[settings.combiner],
+        "bridge": list(settings.bridge),
+    }
 
 
 def match_rows(matches: list[Match], dimensions: tuple[str, ...]) -> pd.DataFrame:
     """One row per pair with every breakdown column, for CSV and spreadsheets."""
     rows = []
     for rank, m in enumerate(matches, 1):
-        row: dict[str, Any] = {"rank": rank, "a": m.a.id, "a_name": m.a.name, "a_country": m.a.country,
-                               "b": m.b.id, "b_name": m.b.name, "b_country": m.b.country,
-                               "score": _r(m.score), "reciprocal": _r(m.reciprocal), "a_to_b": _r(m.a_to_b),
-                               "b_to_a": _r(m.b_to_a), "sector_fit": _r(m.sector_fit),
-                               "cross_border": m.cross_border}
+        row: dict[str, Any] = {
+            "rank": rank,
+            "a": m.a.id,
+            "a_name": m.a.name,
+            "a_country": m.a.country,
+            "b": m.b.id,
+            "b_name": m.b.name,
+            "b_country": m.b.country,
+            "score": _r(m.score),
+            "reciprocal": _r(m.reciprocal),
+            "a_to_b": _r(m.a_to_b),
+            "b_to_a": _r(m.b_to_a),
+            "sector_fit": _r(m.sector_fit),
+            "cross_border": m.cross_border,
+        }
         for d in dimensions:
             row[f"{d}_a_to_b"] = _r(m.dimensions[d].a_to_b)
             row[f"{d}_b_to_a"] = _r(m.dimensions[d].b_to_a)

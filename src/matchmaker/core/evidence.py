@@ -53,12 +53,17 @@ def quote_problems(profile: Profile, sources: Mapping[str, str], file: str = "")
         if text is None:
             accepted = ", ".join(sorted(sources)) or "(no source documents found)"
             problems.append(
-                Problem(file, f"{field}.source", evidence.source,
-                        f"unknown source document {evidence.source!r}; accepted: {accepted}")
+                Problem(
+                    file,
+                    f"{field}.source",
+                    evidence.source,
+                    f"unknown source document {evidence.source!r}; accepted: {accepted}",
+                )
             )
         elif normalise_text(evidence.quote) not in text:
             problems.append(
-                Problem(file, f"{field}.quote", evidence.quote,
-                        f"quote not found in {evidence.source}: {evidence.quote!r}")
+                Problem(
+                    file, f"{field}.quote", evidence.quote, f"quote not found in {evidence.source}: {evidence.quote!r}"
+                )
             )
     return problems

@@ -160,15 +160,18 @@ def vocabulary_problems(profile: Profile, vocabulary: Vocabulary, file: str = ""
     for side in SIDES:
         for dimension, items in profile.items(side).items():
             if dimension not in vocabulary.dimensions:
-                problems.append(
-                    _unknown(file, f"{side}.{dimension}", dimension, vocabulary.dimensions, "dimension")
-                )
+                problems.append(_unknown(file, f"{side}.{dimension}", dimension, vocabulary.dimensions, "dimension"))
             for position, item in enumerate(items):
                 for tag in item.tags:
                     if tag not in vocabulary.tags:
                         field = f"{side}.{dimension}[{position}].tags"
                         problems.append(
-                            Problem(file, field, tag, f"unknown tag {tag!r}; the accepted tags are listed "
-                                    "in the vocabulary (_vocabulary.yaml, or GET /v1/vocabulary)")
+                            Problem(
+                                file,
+                                field,
+                                tag,
+                                f"unknown tag {tag!r}; the accepted tags are listed "
+                                "in the vocabulary (_vocabulary.yaml, or GET /v1/vocabulary)",
+                            )
                         )
     return problems
