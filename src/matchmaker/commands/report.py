@@ -1,0 +1,194 @@
+"""``matchmaker report``: ranked pairings people review, as Markdown, HTML, CSV, JSON or XLSX."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matchmaker.core.ecosystem import BRIDGE_FROM, OVERSUPPLY_BELOW, UNMET_BELOW
+from matchmaker.core.errors import SettingsError
+from matchmaker.core.scoring import COMBINERS
+
+COMMAND_NAME = "report"
+SUFFIXES = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".markdown": "md",
+    ".csv": "csv",
+    ".json": "json",
+    ".xlsx": "xlsx",
+}
+FILE_ONLY = ("html", "xlsx")  # written to report.<ext> when --out is not given
+
+
+class ReportFormat(StrEnum):
+    md = "md"
+    html = "html"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
+# The scoring options repeat matchmaker.cli's (same flags, same help): importing them from there at
+# module level would be circular, since matchmaker.cli registers this module at its end.
+Weights = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--weight",
+        "-w",
+        help="Dimension weight as DIMENSION=NUMBER (repeatable), e.g. -w compute=2.",
+        show_default=False,
+    ),
+]
+SectorWeight = Annotated[
+    float | None, typer.Option(help="Weight of the sector-fit bonus (default 0.25).", show_default=False)
+]
+CrossBorderWeight = Annotated[
+    float | None, typer.Option(help="Weight of the Japan-India bonus (default 0).", show_default=False)
+]
+Combiner = Annotated[
+    str | None,
+    typer.Option(help=f"How both directions combine: {', '.join(COMBINERS)} (default harmonic).", show_default=False),
+]
+
+FormatChoice = Annotated[
+    ReportFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="md, html, csv, json or xlsx (default: from --out's extension, else md).",
+        show_default=False,
+    ),
+]
+
+
+def choose_output(format: ReportFormat | None, out: Path | None) -> tuple[str, Path | None]:  # noqa: A002
+    """The format (from --format, else --out's extension, else md) and the file (None: standard output)."""
+    if format is not None:
+        fmt = format.value
+    elif out is not None and str(out) != "-":
+        fmt = SUFFIXES.get(out.suffix.lower(), "")
+        if not fmt:
+            raise SettingsError(
+                f"cannot tell the report format from {str(out)!r}; give --format "
+                f"(md, html, csv, json or xlsx) or an extension: {', '.join(SUFFIXES)}"
+            )
+    else:
+        fmt = "md"
+    if out is not None and str(out) == "-":
+        if fmt == "xlsx":
+            raise SettingsError("an xlsx report is binary and cannot go to standard output; give --out FILE.xlsx")
+        return fmt, None
+    if out is None and fmt in FILE_ONLY:
+        return fmt, Path(f"report.{fmt}")
+    return fmt, out
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on standard error while the report is scored and drawn (only on a terminal)."""
+    from rich.progress import Progress, TimeElapsedColumn
+
+    from matchmaker.cli import err
+
+    with Progress(
+        *Progress.get_default_columns(), TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal
+    ) as bar:
+        task = bar.add_task("Scoring pairs", total=None)
+
+        def advance(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        yield advance
+
+
+def command(
+    ctx: typer.Context,
+    format: FormatChoice = None,  # noqa: A002 - the option is --format
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="File to write, atomically (default: standard output for md, csv and json; "
+            "report.html or report.xlsx for html and xlsx; '-' for standard output).",
+            show_default=False,
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option(help="How many top pairings (1-1000).", min=1, max=1000)] = 10,
+    org: Annotated[
+        str | None,
+        typer.Option(help="Report on this organisation (id or name): its best partners.", show_default=False),
+    ] = None,
+    cross_border: Annotated[
+        bool, typer.Option("--cross-border", help="Japan-India pairings first (and only Japan-India partners).")
+    ] = False,
+    partners: Annotated[int, typer.Option(help="Partners listed per organisation (1-100).", min=1, max=100)] = 5,
+    weight: Weights = None,
+    sector_weight: SectorWeight = None,
+    cross_border_weight: CrossBorderWeight = None,
+    combiner: Combiner = None,
+    unmet_below: Annotated[
+        float, typer.Option(help="A need is unmet when no organisation covers it this well (0-1).", min=0.01, max=1.0)
+    ] = UNMET_BELOW,
+    oversupply_below: Annotated[
+        float, typer.Option(help="An offer is oversupplied when nobody needs it this much (0-1).", min=0.01, max=1.0)
+    ] = OVERSUPPLY_BELOW,
+    bridge_from: Annotated[
+        float,
+        typer.Option(
+            help="A Japan-India pair is a strong bridge in a dimension from this benefit (0-1).", min=0.01, max=1.0
+        ),
+    ] = BRIDGE_FROM,
+) -> None:
+    """Write a report people review: top pairings with every reason and quote, partners, gaps, settings.
+
+    Examples:
+
+      matchmaker report --format html --out report.html
+
+      matchmaker report --org highreso --cross-border --format md
+    """
+    from matchmaker.cli import _state, err, scoring_settings
+    from matchmaker.reports import EXTENSIONS, ReportOptions, build_report, iter_report, write_atomic
+    from matchmaker.reports.atomic import check_target
+
+    fmt, path = choose_output(format, out)
+    if path is not None:
+        check_target(path)  # before the slow part
+    state = _state(ctx)
+    settings = scoring_settings(state, weight, sector_weight, cross_border_weight, combiner)
+    options = ReportOptions(
+        format=fmt,
+        top=top,
+        org=org,
+        cross_border=cross_border,
+        partners=partners,
+        settings=settings,
+        unmet_below=unmet_below,
+        oversupply_below=oversupply_below,
+        bridge_from=bridge_from,
+        memory_budget_mb=state.settings.memory_budget_mb,
+    )
+    with _progress() as advance:
+        report = build_report(state.population, state.profile_set, options, progress=advance)
+        if path is None:
+            content = b"".join(iter_report(report, advance))  # whole, so a failure prints nothing
+            sys.stdout.write(content.decode("utf-8"))
+            return
+        if path.suffix.lower() != EXTENSIONS[fmt] and path.suffix.lower() not in ("", ".htm", ".markdown"):
+            err.print(f"note: writing {fmt} to {path} (extension {path.suffix})", markup=False, highlight=False)
+        size = write_atomic(path, iter_report(report, advance))
+    err.print(
+        f"wrote {path} ({fmt}, {size:,} bytes): {len(report.pairs)} pairings, "
+        f"{len(report.sections)} organisations, {len(report.ecosystem.unmet)} unmet needs",
+        markup=False,
+        highlight=False,
+    )
