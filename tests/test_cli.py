@@ -202,3 +202,33 @@ def test_config_file_sets_weights(tmp_path: Path) -> None:
     config.write_text('[scoring]\ncolour = "red"\n')
     code, _, err = run("--config", str(config), "pairs")
     assert code == 1 and "setting 'scoring.colour'" in err
+
+
+def test_a_fifth_dimension_from_the_vocabulary_file_works_end_to_end(market_dir: Path) -> None:
+    """A programme adds `funding` to _vocabulary.yaml; profiles use it; ranking and validation follow."""
+    vocabulary = yaml.safe_load((market_dir / "_vocabulary.yaml").read_text())
+    vocabulary["dimensions"]["funding"] = "Money: grants, investment, subsidies."
+    (market_dir / "_vocabulary.yaml").write_text(yaml.safe_dump(vocabulary))
+    investor = {"id": "investor", "name": "Investor", "country": "JP", "kind": "corporate", "sectors": ["cloud"],
+                "offers": {"funding": [{"description": "seed investment for ai startups", "strength": 3,
+                                        "evidence": {"background": "test"}}]},
+                "needs": {"data": [{"description": "indian speech recordings in many languages", "strength": 2,
+                                    "evidence": {"background": "test"}}]}}
+    (market_dir / "investor.yaml").write_text(yaml.safe_dump(investor))
+    speech = yaml.safe_load((market_dir / "speech.yaml").read_text())
+    speech["needs"]["funding"] = [{"description": "seed investment for ai startups", "strength": 3,
+                                   "evidence": {"background": "test"}}]
+    (market_dir / "speech.yaml").write_text(yaml.safe_dump(speech))
+    assert run("profiles", "validate", str(market_dir))[0] == 0
+    code, out, _ = run("--profiles", str(market_dir), "partners", "speech", "--format", "json")
+    best = json.loads(out)["partners"][0]
+    assert code == 0 and best["id"] == "investor"
+    assert best["breakdown"]["dimensions"]["funding"] == {"a_to_b": 0.0, "b_to_a": 1.0}
+    # --dimension scores on that dimension alone: funding flows one way only, so the harmonic mean is 0
+    # and only a lenient combiner lists the investor.
+    only_funding = ["--profiles", str(market_dir), "partners", "speech", "--dimension", "funding", "-f", "json"]
+    assert json.loads(run(*only_funding)[1])["partners"] == []
+    code, out, _ = run(*only_funding, "--combiner", "arithmetic")
+    assert [p["id"] for p in json.loads(out)["partners"]] == ["investor"]
+    code, _, err = run("--profiles", str(market_dir), "partners", "speech", "-w", "funding=-1")
+    assert code == 1 and "weight of dimension 'funding' must be a finite number >= 0" in err
