@@ -19,7 +19,7 @@ from rich.table import Table
 from matchmaker.core.errors import MatchmakerError, ProfileError, SettingsError
 from matchmaker.core.population import Match, Population
 from matchmaker.core.scoring import COMBINERS, ScoringSettings
-from matchmaker.loading import ProfileSet, default_profiles_dir, load_folder, validate_folder
+from matchmaker.loading import ProfileSet, default_profiles_dir, load_profiles, validate_folder
 from matchmaker.settings import Settings, load_settings
 from matchmaker.views import (
     evidence_view,
@@ -86,13 +86,14 @@ class State:
 
     @functools.cached_property
     def profile_set(self) -> ProfileSet:
-        return load_folder(self.profiles_dir)
+        return load_profiles(self.profiles_dir)
 
     @functools.cached_property
     def population(self) -> Population:
         ps = self.profile_set
         return Population.fit(ps.profiles, dimensions=tuple(ps.vocabulary.dimensions),
-                              sectors=tuple(ps.vocabulary.sectors), settings=self.settings.scoring.to_core())
+                              sectors=tuple(ps.vocabulary.sectors), settings=self.settings.scoring.to_core(),
+                              n_components="auto")
 
 
 def _state(ctx: typer.Context) -> State:

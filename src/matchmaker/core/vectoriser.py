@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,13 +16,22 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import MAX_STRENGTH, SIDES, Item, Profile
 
-Matrix = sp.csr_matrix | NDArray[np.float64]
+# A block of vectors: scipy.sparse.csr_matrix (exact, float64) or a dense NDArray (latent, float32). scipy is
+# untyped, so the alias is Any; functions say which form they take.
+Matrix: TypeAlias = Any
+NComponents: TypeAlias = int | Literal["auto"] | None
+
+# The "auto" rule: exact sparse TF-IDF vectors up to this many profiles, latent (LSA) vectors above.
+# Exact scores cost a sparse product per pair that grows with the vocabulary; latent ones a fixed-size
+# dense BLAS product, which is what keeps 100,000 organisations to minutes (docs/performance.md).
+AUTO_EXACT_MAX_PROFILES = 5_000
+AUTO_COMPONENTS = 64
+LATENT_DTYPE = np.float32  # latent vectors are unit length; float32 keeps 6-7 digits, enough to rank
 
 _WORD = re.compile(r"[a-z0-9]+")
 # British and American spellings meet on one token, so "data centre" matches "data center".
@@ -46,6 +57,99 @@ def analyse_words(text: str) -> list[str]:
 
 def _identity(tags: Sequence[str]) -> Sequence[str]:
     return tags
+
+
+def _unique_items(items: Sequence[Item]) -> tuple[list[Item], NDArray[np.intp]]:
+    """The items with distinct text (description and tags), and each item's position among them."""
+    first: dict[tuple[str, tuple[str, ...]], int] = {}
+    inverse = np.fromiter((first.setdefault((i.description, i.tags), len(first)) for i in items),
+                          dtype=np.intp, count=len(items))
+    unique: list[Item] = [None] * len(first)  # type: ignore[list-item]
+    for item, position in zip(items, inverse.tolist(), strict=True):
+        unique[position] = item
+    return unique, inverse
+
+
+class _LatentCache:
+    """The latent vectors of recently seen item texts, so explaining a match rarely re-analyses text.
+
+    A fixed ring of ``capacity`` rows (first in, first out), filled when profiles are vectorised and
+    when items are explained; 131,072 items of 64 components take 32 MiB.
+    """
+
+    def __init__(self, width: int, capacity: int = 131_072) -> None:
+        self.matrix = np.zeros((capacity, width), dtype=LATENT_DTYPE)
+        self.slots: dict[tuple[str, tuple[str, ...]], int] = {}
+        self.owners: list[tuple[str, tuple[str, ...]] | None] = [None] * capacity
+        self.next = 0
+        self.lock = threading.Lock()
+
+    def get(self, keys: Sequence[tuple[str, tuple[str, ...]]]) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
+        """Rows for ``keys`` (zeros where unknown) and the positions of the unknown ones."""
+        with self.lock:
+            slots = [self.slots.get(key, -1) for key in keys]
+            index = np.asarray(slots, dtype=np.intp)
+            found = self.matrix[np.maximum(index, 0)]
+        return found, np.flatnonzero(index < 0)
+
+    def put(self, keys: Sequence[tuple[str, tuple[str, ...]]], rows: NDArray[np.float32]) -> None:
+        capacity = self.matrix.shape[0]
+        with self.lock:
+            for key, row in zip(keys[-capacity:], rows[-capacity:], strict=True):
+                if key in self.slots:
+                    continue
+                old = self.owners[self.next]
+                if old is not None:
+                    del self.slots[old]
+                self.owners[self.next] = key
+                self.slots[key] = self.next
+                self.matrix[self.next] = row
+                self.next = (self.next + 1) % capacity
+
+
+def _unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit length (all-zero rows stay zero)."""
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return sp.csr_matrix(sp.diags(scale) @ matrix)
+
+
+def _tfidf(documents: Iterable[Iterable[str]], n_documents: int, vocabulary: dict[str, int],
+           idf: NDArray[np.float64], *, sublinear: bool) -> sp.csr_matrix:
+    """Unit TF-IDF rows of token lists under a fitted vocabulary (as TfidfVectorizer.transform, leaner).
+
+    Tokens outside the vocabulary are ignored. Skipping scikit-learn's per-call validation matters
+    for the small batches of a query (the reasons of ten matches).
+    """
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    counts: list[int] = []
+    for tokens in documents:
+        found: dict[int, int] = {}
+        for token in tokens:
+            column = vocabulary.get(token)
+            if column is not None:
+                found[column] = found.get(column, 0) + 1
+        indices += found
+        counts += found.values()
+        indptr.append(len(indices))
+    matrix = sp.csr_matrix((np.asarray(counts, dtype=np.float64), np.asarray(indices, dtype=np.int64),
+                            np.asarray(indptr, dtype=np.int64)), shape=(n_documents, len(vocabulary)))
+    matrix.sort_indices()
+    if sublinear:
+        np.log(matrix.data, out=matrix.data)
+        matrix.data += 1.0
+    matrix.data *= idf[matrix.indices]
+    return _unit_rows(matrix)
+
+
+def _idf(counts: sp.csr_matrix, multiplicity: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Smoothed IDF (as TfidfTransformer computes it) of documents given once with their multiplicity."""
+    present = counts.copy()
+    present.data[:] = 1.0
+    document_frequency = np.asarray(present.T @ multiplicity, dtype=np.float64).ravel()
+    idf: NDArray[np.float64] = np.log((multiplicity.sum() + 1.0) / (document_frequency + 1.0)) + 1.0
+    return idf
 
 
 def item_text(item: Item) -> str:
@@ -89,10 +193,19 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         The sector vocabulary; learned from the profiles when not given.
     tag_share : float, default=0.4
         The share of an item's similarity that comes from exact shared tags.
-    n_components : int, optional
-        Reduce item vectors to this many latent components (dense output).
+    n_components : int, "auto" or None, default=None
+        Reduce item vectors to this many latent components (dense float32 output). None keeps exact
+        sparse TF-IDF vectors; "auto" keeps them for up to ``AUTO_EXACT_MAX_PROFILES`` profiles and
+        uses ``AUTO_COMPONENTS`` latent components above. The choice made is ``n_components_``.
     random_state : int, default=0
         Seed for the SVD.
+
+    Notes
+    -----
+    The vocabulary is learned by ``fit``. Profiles transformed later (``transform``, ``blocks``, and so
+    a population's ``with_profile``) are vectorised with it: words and tags it has never seen are
+    ignored until the vectoriser is fitted again, and an item made only of unseen words gets a zero
+    vector (it meets nothing until the refit).
 
     Examples
     --------
@@ -116,7 +229,7 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         dimensions: Sequence[str] | None = None,
         sectors: Sequence[str] | None = None,
         tag_share: float = 0.4,
-        n_components: int | None = None,
+        n_components: NComponents = None,
         random_state: int = 0,
     ) -> None:
         self.dimensions = dimensions
@@ -131,8 +244,13 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             raise MatchmakerError("cannot fit the vectoriser on no profiles; give at least one")
         if not 0.0 <= self.tag_share <= 1.0:
             raise MatchmakerError(f"tag_share must be between 0 and 1, got {self.tag_share!r}")
-        if self.n_components is not None and self.n_components < 1:
-            raise MatchmakerError(f"n_components must be a positive integer, got {self.n_components!r}")
+        auto = isinstance(self.n_components, str)
+        if (auto and self.n_components != "auto") or (
+                not auto and self.n_components is not None
+                and (isinstance(self.n_components, bool) or not isinstance(self.n_components, int)
+                     or self.n_components < 1)):
+            raise MatchmakerError(f"n_components must be a positive integer, got {self.n_components!r}; "
+                                  "or 'auto', or None for exact vectors")
         seen = dict.fromkeys(d for p in profiles for side in SIDES for d in p.items(side))
         self.dimensions_ = tuple(self.dimensions) if self.dimensions is not None else tuple(sorted(seen))
         seen_sectors = dict.fromkeys(s for p in profiles for s in p.sectors)
@@ -140,15 +258,29 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         items = [item for p in profiles for _, _, _, item in p.iter_items()]
         if not items:
             raise MatchmakerError("cannot fit the vectoriser: the profiles have no offer or need items")
+        if auto:
+            self.n_components_: int | None = None if len(profiles) <= AUTO_EXACT_MAX_PROFILES else AUTO_COMPONENTS
+        else:
+            self.n_components_ = self.n_components if isinstance(self.n_components, int) else None
+        # Each distinct text is analysed once; document frequencies still count every item, so the
+        # IDF weights are exactly those of fitting on all items.
+        unique, inverse = _unique_items(items)
+        multiplicity = np.bincount(inverse, minlength=len(unique)).astype(np.float64)
         self.words_ = TfidfVectorizer(analyzer=analyse_words, sublinear_tf=True, dtype=np.float64)
-        self.words_.fit([item_text(i) for i in items])
+        counts = self.words_.fit_transform([item_text(i) for i in unique])
+        self.words_.idf_ = _idf(counts, multiplicity)
         self.tags_ = TfidfVectorizer(analyzer=_identity, dtype=np.float64)
-        self.tags_.fit([i.tags for i in items] + [("",)])  # never an empty vocabulary
+        tag_docs = [i.tags for i in unique] + [("",)]  # never an empty vocabulary
+        tag_counts = self.tags_.fit_transform(tag_docs)
+        self.tags_.idf_ = _idf(tag_counts, np.append(multiplicity, 1.0))
         self.svd_: TruncatedSVD | None = None
-        if self.n_components is not None:
-            raw = self._raw_item_vectors(items)
-            components = min(self.n_components, raw.shape[1] - 1) or 1
-            self.svd_ = TruncatedSVD(n_components=components, random_state=self.random_state).fit(raw)
+        self._latent_cache: _LatentCache | None = None
+        if self.n_components_ is not None:
+            raw = self._raw_item_vectors(unique)
+            components = min(self.n_components_, raw.shape[1] - 1) or 1
+            # Rows weighted by the square root of their count have the Gram matrix of all items.
+            weighted = sp.diags(np.sqrt(multiplicity)) @ raw
+            self.svd_ = TruncatedSVD(n_components=components, random_state=self.random_state).fit(weighted)
         self.n_item_features_ = (
             self.svd_.n_components if self.svd_ is not None
             else len(self.words_.vocabulary_) + len(self.tags_.vocabulary_)
@@ -156,26 +288,63 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.n_features_in_ = 1
         return self
 
+    @property
+    def is_latent(self) -> bool:
+        """True when item vectors are dense latent (LSA) components, False for exact sparse TF-IDF."""
+        check_is_fitted(self, "words_")
+        return self.svd_ is not None
+
     def _raw_item_vectors(self, items: Sequence[Item]) -> sp.csr_matrix:
-        words = self.words_.transform([item_text(i) for i in items])
-        tags = self.tags_.transform([i.tags for i in items])
-        has_tags = np.asarray(tags.getnnz(axis=1) > 0)
-        has_words = np.asarray(words.getnnz(axis=1) > 0)
+        words = _tfidf(([*analyse_words(item_text(i))] for i in items), len(items), self.words_.vocabulary_,
+                       self.words_.idf_, sublinear=True)
+        tags = _tfidf((i.tags for i in items), len(items), self.tags_.vocabulary_, self.tags_.idf_, sublinear=False)
+        has_tags = np.diff(tags.indptr) > 0
+        has_words = np.diff(words.indptr) > 0
         # Split the unit length between words and tags; an item with only one kind gets all of it.
         word_share = np.where(has_tags, 1.0 - self.tag_share, 1.0)
         tag_share = np.where(has_words, self.tag_share, 1.0)
         joined = sp.hstack(
             [sp.diags(np.sqrt(word_share)) @ words, sp.diags(np.sqrt(tag_share)) @ tags], format="csr"
         )
-        return normalize(joined)
+        return _unit_rows(joined)
 
     def transform_items(self, items: Sequence[Item]) -> Matrix:
-        """One unit-length row per item; dot products are similarities."""
+        """One unit-length row per item; dot products are similarities.
+
+        Sparse float64 rows for exact vectors, dense float32 rows for latent ones; equal texts are
+        vectorised once.
+        """
         check_is_fitted(self, "words_")
-        raw = self._raw_item_vectors(items)
+        unique, inverse = _unique_items(items)
+        vectors = self._unique_vectors(unique)
+        if len(unique) == len(items) and np.array_equal(inverse, np.arange(len(items))):
+            return vectors
+        return vectors[inverse]
+
+    def _unique_vectors(self, unique: Sequence[Item]) -> Matrix:
+        if not unique:
+            return (sp.csr_matrix((0, self.n_item_features_)) if self.svd_ is None
+                    else np.zeros((0, self.n_item_features_), dtype=LATENT_DTYPE))
         if self.svd_ is None:
-            return raw
-        return normalize(self.svd_.transform(raw))
+            return self._raw_item_vectors(unique)
+        cache = getattr(self, "_latent_cache", None)
+        if cache is None:
+            cache = self._latent_cache = _LatentCache(self.n_item_features_)
+        keys = [(i.description, i.tags) for i in unique]
+        found, missing = cache.get(keys)
+        if missing.size:
+            computed = self._latent(self._raw_item_vectors([unique[k] for k in missing.tolist()]))
+            found[missing] = computed
+            cache.put([keys[k] for k in missing.tolist()], computed)
+        return found
+
+    def _latent(self, raw: sp.csr_matrix) -> NDArray[np.float32]:
+        # The SVD's projection without scikit-learn's per-call validation (which dominates small batches).
+        assert self.svd_ is not None
+        latent = np.asarray(raw @ self.svd_.components_.T)
+        norms = np.sqrt(np.einsum("ij,ij->i", latent, latent))
+        np.divide(latent, norms[:, None], out=latent, where=norms[:, None] > 0)
+        return latent.astype(LATENT_DTYPE)
 
     def transform(self, profiles: Iterable[Profile]) -> Matrix:
         """Stack, per profile, the offer blocks, need blocks, need masses and sectors into one row."""
@@ -191,40 +360,53 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         """The blocks of ``transform(profiles)`` without stacking them."""
         check_is_fitted(self, "words_")
         dim_index = {d: k for k, d in enumerate(self.dimensions_)}
-        items: list[Item] = []
-        rows: dict[tuple[str, int], tuple[list[int], list[int], list[float]]] = {}
-        need_mass = np.zeros((len(profiles), len(self.dimensions_)))
+        n_dims = len(self.dimensions_)
+        first: dict[tuple[str, tuple[str, ...]], int] = {}  # text -> column of its vector
+        unique: list[Item] = []
+        # Per (side, dimension) block k = 2 * d + (side is needs): the rows, item columns and weights.
+        rows: list[list[int]] = [[] for _ in range(2 * n_dims)]
+        cols: list[list[int]] = [[] for _ in range(2 * n_dims)]
+        weights: list[list[float]] = [[] for _ in range(2 * n_dims)]
+        need_mass = np.zeros((len(profiles), n_dims))
         for row, profile in enumerate(profiles):
-            for side, dimension, _, item in profile.iter_items():
-                d = dim_index.get(dimension)
-                if d is None:
-                    continue  # a dimension the programme does not score
-                r, c, v = rows.setdefault((side, d), ([], [], []))
-                r.append(row)
-                c.append(len(items))
-                v.append(item.strength / MAX_STRENGTH)
-                items.append(item)
-                if side == "needs":
-                    need_mass[row, d] = max(need_mass[row, d], item.strength / MAX_STRENGTH)
-        vectors = self.transform_items(items) if items else sp.csr_matrix((0, self.n_item_features_))
+            for side, by_dimension in (("offers", profile.offers), ("needs", profile.needs)):
+                for dimension, dimension_items in by_dimension.items():
+                    d = dim_index.get(dimension)
+                    if d is None or not dimension_items:
+                        continue  # a dimension the programme does not score
+                    block = 2 * d + (side == "needs")
+                    for item in dimension_items:
+                        key = (item.description, item.tags)
+                        column = first.get(key)
+                        if column is None:
+                            column = first[key] = len(unique)
+                            unique.append(item)
+                        rows[block].append(row)
+                        cols[block].append(column)
+                        weights[block].append(item.strength / MAX_STRENGTH)
+                    if side == "needs":
+                        need_mass[row, d] = max(i.strength for i in dimension_items) / MAX_STRENGTH
+        vectors = self._unique_vectors(unique)
+        latent = self.svd_ is not None
+        weight_dtype = LATENT_DTYPE if latent else np.float64
 
-        def aggregate(side: str, d: int) -> Matrix:
-            r, c, v = rows.get((side, d), ([], [], []))
-            weights = sp.csr_matrix((v, (r, c)), shape=(len(profiles), len(items)))
-            if side == "needs":  # an average over the needs, weighted by their importance
-                totals = np.asarray(weights.sum(axis=1)).ravel()
-                weights = sp.diags(np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)) @ weights
-            out = weights @ vectors
-            return sp.csr_matrix(out) if sp.issparse(out) else np.asarray(out)
+        def aggregate(block: int) -> Matrix:
+            w = sp.csr_matrix((np.asarray(weights[block], dtype=weight_dtype), (rows[block], cols[block])),
+                              shape=(len(profiles), len(unique)))
+            if block % 2:  # needs: an average over the needs, weighted by their importance
+                totals = np.asarray(w.sum(axis=1)).ravel()
+                scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
+                w = sp.diags(scale.astype(weight_dtype)) @ w
+            out = w @ vectors
+            return sp.csr_matrix(out) if sp.issparse(out) else np.ascontiguousarray(out, dtype=LATENT_DTYPE)
 
         sector_index = {s: k for k, s in enumerate(self.sectors_)}
         r2 = [row for row, p in enumerate(profiles) for s in p.sectors if s in sector_index]
         c2 = [sector_index[s] for p in profiles for s in p.sectors if s in sector_index]
-        sectors = normalize(sp.csr_matrix((np.ones(len(r2)), (r2, c2)), shape=(len(profiles), len(self.sectors_))))
-        n_dims = len(self.dimensions_)
+        sectors = _unit_rows(sp.csr_matrix((np.ones(len(r2)), (r2, c2)), shape=(len(profiles), len(self.sectors_))))
         return ProfileMatrices(
-            offers=tuple(aggregate("offers", d) for d in range(n_dims)),
-            needs=tuple(aggregate("needs", d) for d in range(n_dims)),
+            offers=tuple(aggregate(2 * d) for d in range(n_dims)),
+            needs=tuple(aggregate(2 * d + 1) for d in range(n_dims)),
             need_mass=need_mass,
             sectors=sectors,
         )
@@ -243,7 +425,8 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         mass_start = 2 * n_dims * f
         mass = cols(mass_start, mass_start + n_dims)
         need_mass = mass.toarray() if sp.issparse(mass) else np.asarray(mass)
-        return ProfileMatrices(offers, needs, need_mass, cols(mass_start + n_dims, mass_start + n_dims + len(self.sectors_)))
+        sectors = cols(mass_start + n_dims, mass_start + n_dims + len(self.sectors_))
+        return ProfileMatrices(offers, needs, need_mass, sectors)
 
     def get_feature_names_out(self, input_features: object = None) -> NDArray[np.str_]:
         check_is_fitted(self, "words_")

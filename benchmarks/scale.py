@@ -1,0 +1,282 @@
+"""Scale benchmark: synthetic populations of n organisations, scored all-pairs, queried and grown.
+
+    python benchmarks/scale.py --sizes 1000,10000,100000 --top 10 --json
+
+Per size (each in its own process, so peak RSS is that size's): load (a JSON-lines file written by
+the synthesiser), vectorise (``Population.fit``, the CLI's "auto" rule), all-pairs top-K for every
+organisation (``Population.all_partners``) and the same-run hardware limit: the same matrix products
+on the same tiles with the same threads, plus ``np.argpartition`` for the rows' and the columns' top
+K, nothing else. Then queries (one organisation's top K against everyone, ``Population.partners``)
+and adding one profile and asking its partners. At n <= --naive-max a pure-Python/pandas loop over
+all pairs computes the same scores from the same vectors, and must give the same top pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from threadpoolctl import threadpool_info, threadpool_limits  # type: ignore[import-untyped]
+
+from matchmaker.core.population import Population
+from matchmaker.core.scoring import (
+    CANONICAL,
+    ScoringPlan,
+    _workers,
+    block_rows_for,
+    iter_tiles,
+)
+from matchmaker.loading import default_profiles_dir, load_folder, load_profiles, write_profiles
+from matchmaker.synth import synthesise
+
+SHIPPED = default_profiles_dir()
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    """Cores, CPU and the BLAS numpy uses, as numpy and threadpoolctl report them."""
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor()
+    config = np.show_config(mode="dicts")
+    blas = config.get("Build Dependencies", {}).get("blas", {})
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    return {
+        "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)), "cpu": cpu,
+        "memory_gb": round(memory_gb, 1), "python": platform.python_version(), "numpy": np.__version__,
+        "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+        "blas_runtime": [f"{i['internal_api']} {i['version']} {i.get('architecture', '')} threads={i['num_threads']}"
+                         for i in threadpool_info() if i["user_api"] == "blas"],
+    }
+
+
+# -- the hardware limit: the same products and a plain argpartition, on the same tiles ------------------
+
+
+def bare_tiles(plan: ScoringPlan, side: int, workers: int, k: int, select: bool) -> float:
+    """Seconds for the all-pairs products alone (select=False) or with argpartition per tile line.
+
+    The same fused matrices, the same upper-triangle tiles, the same canonical blocks, the same dtype,
+    the same worker threads with one BLAS thread each: only the caps, the combination of the two
+    directions, the bonus and the exact selection and merging are left out.
+    """
+    n = plan.n
+    tiles = list(iter_tiles(n, side))
+    dense = not sp.issparse(plan.left)
+
+    def one(tile: tuple[int, int, int, int]) -> None:
+        r0, r1, c0, c1 = tile
+        if dense:
+            ab = np.empty((r1 - r0, c1 - c0), dtype=plan.dtype)
+            ba = np.empty_like(ab)
+            for i in range(r0 - r0 % CANONICAL, r1, CANONICAL):
+                for j in range(c0 - c0 % CANONICAL, c1, CANONICAL):
+                    i1, j1 = min(i + CANONICAL, r1), min(j + CANONICAL, c1)
+                    np.matmul(plan.left[i:i1], plan.right[j:j1].T, out=ab[i - r0:i1 - r0, j - c0:j1 - c0])
+                    np.matmul(plan.right[i:i1], plan.left[j:j1].T, out=ba[i - r0:i1 - r0, j - c0:j1 - c0])
+        else:
+            ab = (plan.left[r0:r1] @ plan.right[c0:c1].T).toarray()
+            ba = (plan.right[r0:r1] @ plan.left[c0:c1].T).toarray()
+        if select:
+            if ab.shape[1] > k:
+                np.argpartition(ab, ab.shape[1] - k, axis=1)
+            if ab.shape[0] > k:
+                np.argpartition(ab, ab.shape[0] - k, axis=0)
+
+    start = time.perf_counter()
+    with threadpool_limits(limits=1, user_api="blas"):
+        if workers == 1:
+            for tile in tiles:
+                one(tile)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(one, tiles))
+    return time.perf_counter() - start
+
+
+# -- what an analyst would write: a loop over pairs ------------------------------------------------------
+
+
+def naive_pairs(population: Population, top: int) -> tuple[float, pd.DataFrame]:
+    """Every unordered pair's score by a Python loop (row dot products per dimension), top pairs by pandas."""
+    m, settings = population.matrices, population.settings
+    dims = range(len(population.dimensions))
+
+    def dense(x: Any) -> np.ndarray:
+        return x.toarray() if sp.issparse(x) else np.asarray(x, dtype=np.float64)
+
+    offers = [list(dense(m.offers[d])) for d in dims]
+    needs = [list(dense(m.needs[d])) for d in dims]
+    sectors = list(dense(m.sectors))
+    mass = m.need_mass.tolist()
+    weights = [settings.weight(d) for d in population.dimensions]
+    countries = population.context.countries.tolist()
+    s, x, (bx, by) = settings.sector_weight, settings.cross_border_weight, settings.bridge
+    start = time.perf_counter()
+    rows = []
+    n = len(population)
+    for a in range(n):
+        for b in range(a + 1, n):
+            directed = []
+            for giver, taker in ((a, b), (b, a)):
+                total = sum(weights[d] * mass[taker][d] for d in dims)
+                gained = sum(weights[d] * mass[taker][d] * min(1.0, float(offers[d][giver] @ needs[d][taker]))
+                             for d in dims if mass[taker][d] > 0)
+                directed.append(max(0.0, gained / total) if total > 0 else 0.0)
+            ab, ba = directed
+            reciprocal = 2 * ab * ba / (ab + ba) if ab + ba > 0 else 0.0
+            cross = {countries[a], countries[b]} == {bx, by}
+            score = reciprocal * (1 + s * float(sectors[a] @ sectors[b]) + x * cross) / (1 + s + x)
+            rows.append((a, b, score))
+    frame = pd.DataFrame(rows, columns=["a", "b", "score"])
+    best = frame[frame.score > 0].sort_values(["score", "a", "b"], ascending=[False, True, True]).head(top)
+    return time.perf_counter() - start, best
+
+
+# -- one size -------------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def run_size(n: int, top: int, seed: int, budget_mb: float, queries: int, adds: int, naive_max: int,
+             tile: int | None) -> dict[str, Any]:
+    shipped = load_folder(SHIPPED)
+    out: dict[str, Any] = {"n": n}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "population.jsonl"
+        started = time.perf_counter()
+        write_profiles(synthesise(shipped, n, seed), path)
+        out["synth_write_s"] = round(time.perf_counter() - started, 3)
+        log(f"n={n}: synthesised and written in {out['synth_write_s']} s")
+        started = time.perf_counter()
+        profile_set = load_profiles(path)
+        out["load_s"] = round(time.perf_counter() - started, 3)
+    dims, sectors = tuple(profile_set.vocabulary.dimensions), tuple(profile_set.vocabulary.sectors)
+    started = time.perf_counter()
+    population = Population.fit(profile_set.profiles, dimensions=dims, sectors=sectors, n_components="auto")
+    out["vectorise_s"] = round(time.perf_counter() - started, 3)
+    components = population.vectoriser.n_components_
+    out["vectors"] = "exact sparse float64" if components is None else f"latent {components} float32"
+    log(f"n={n}: loaded in {out['load_s']} s, vectorised in {out['vectorise_s']} s ({out['vectors']})")
+
+    workers = _workers()
+    side = tile or block_rows_for(n, budget_mb, workers=workers)
+    out.update(workers=workers, tile=side, memory_budget_mb=budget_mb)
+    started = time.perf_counter()
+    index, scores = population.all_partners(top=top, block_rows=side, memory_budget_mb=budget_mb)
+    out["allpairs_topk_s"] = round(time.perf_counter() - started, 3)
+    log(f"n={n}: all-pairs top {top} in {out['allpairs_topk_s']} s")
+    plan = ScoringPlan.build(population.matrices, population.context, population.settings, population.dimensions)
+    out["limit_s"] = round(bare_tiles(plan, side, workers, top, select=True), 3)
+    out["gemm_s"] = round(bare_tiles(plan, side, workers, top, select=False), 3)
+    del plan
+    out["ratio_to_limit"] = round(out["allpairs_topk_s"] / out["limit_s"], 3)
+    out["ratio_to_gemm"] = round(out["allpairs_topk_s"] / out["gemm_s"], 3)
+    log(f"n={n}: limit {out['limit_s']} s (products {out['gemm_s']} s)")
+
+    rng = np.random.default_rng(seed)
+    asked = [population.profiles[i].id for i in rng.integers(0, n, size=queries + 5)]
+    for org in asked[:5]:  # warm-up
+        population.partners(org, top=top, reasons=0)
+    timings = []
+    for org in asked[5:]:
+        started = time.perf_counter()
+        population.partners(org, top=top, reasons=0)
+        timings.append((time.perf_counter() - started) * 1000)
+    out["query_p50_ms"] = round(percentile(timings, 50), 3)
+    out["query_p99_ms"] = round(percentile(timings, 99), 3)
+    timings = []
+    for org in asked[5:]:
+        started = time.perf_counter()
+        population.partners(org, top=top)
+        timings.append((time.perf_counter() - started) * 1000)
+    out["query_explained_p50_ms"] = round(percentile(timings, 50), 3)
+    out["query_explained_p99_ms"] = round(percentile(timings, 99), 3)
+
+    newcomers = synthesise(shipped, adds, seed + 1).profiles
+    timings, grown = [], population
+    for k, profile in enumerate(newcomers):
+        profile = profile.model_copy(update={"id": f"new-{k}", "name": f"Newcomer {k}"})
+        started = time.perf_counter()
+        grown = grown.with_profile(profile)
+        grown.partners(profile.id, top=top, reasons=0)
+        timings.append((time.perf_counter() - started) * 1000)
+    out["add_one_ms"] = round(statistics.median(timings), 3)
+    out["add_one_max_ms"] = round(max(timings), 3)
+    log(f"n={n}: query p50 {out['query_p50_ms']} ms, add one {out['add_one_ms']} ms")
+
+    if n <= naive_max:
+        out["naive_s"], best = naive_pairs(population, top)
+        out["naive_s"] = round(out["naive_s"], 3)
+        out["speedup_vs_naive"] = round(out["naive_s"] / out["allpairs_topk_s"], 1)
+        ours = population.pairs(top=top, reasons=0)
+        rows = {p.id: k for k, p in enumerate(population.profiles)}
+        out["naive_same_top_pairs"] = [(int(a), int(b)) for a, b in zip(best.a, best.b, strict=True)] == [
+            (rows[m.a.id], rows[m.b.id]) for m in ours]
+        out["naive_max_score_difference"] = float(np.max(np.abs(best.score.to_numpy() - [m.score for m in ours])))
+        log(f"n={n}: naive loop {out['naive_s']} s, same top pairs: {out['naive_same_top_pairs']}")
+    del index, scores
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated population sizes")
+    parser.add_argument("--top", type=int, default=10, help="K of the top-K")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--memory-budget-mb", type=float, default=512.0, help="tile memory budget")
+    parser.add_argument("--tile", type=int, default=None, help="tile side (default: from the budget)")
+    parser.add_argument("--queries", type=int, default=200, help="single-organisation queries to time")
+    parser.add_argument("--adds", type=int, default=20, help="profiles to add one at a time")
+    parser.add_argument("--naive-max", type=int, default=1000, help="largest n for the pure-Python loop")
+    parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # run one size in-process
+    args = parser.parse_args()
+    options = [args.top, args.seed, args.memory_budget_mb, args.queries, args.adds, args.naive_max, args.tile]
+    if args.one is not None:
+        print(json.dumps(run_size(args.one, *options[:6], tile=args.tile)))
+        return
+    results = []
+    for n in (int(s) for s in args.sizes.split(",") if s.strip()):
+        command = [sys.executable, __file__, "--one", str(n), "--top", str(args.top), "--seed", str(args.seed),
+                   "--memory-budget-mb", str(args.memory_budget_mb), "--queries", str(args.queries),
+                   "--adds", str(args.adds), "--naive-max", str(args.naive_max)]
+        if args.tile:
+            command += ["--tile", str(args.tile)]
+        done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+        results.append(json.loads(done.stdout))
+    report = {"command": "python benchmarks/scale.py " + " ".join(sys.argv[1:]), "top": args.top,
+              "machine": machine(), "sizes": results}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    columns = ["n", "vectors", "load_s", "vectorise_s", "allpairs_topk_s", "limit_s", "ratio_to_limit", "gemm_s",
+               "peak_rss_mb", "query_p50_ms", "query_p99_ms", "add_one_ms", "naive_s", "speedup_vs_naive"]
+    print(pd.DataFrame(results).reindex(columns=columns).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
