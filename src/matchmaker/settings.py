@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     allow_shipped_overwrite: bool = False
     memory_budget_mb: float = 512.0
+    # HTTP API request bodies; room for a profile at every count and length limit in plain text.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:

@@ -1,0 +1,416 @@
+"""Latency and throughput of GET /v1/organisations/{id}/partners on loopback, printed as one JSON object.
+
+The server runs as users run it (``matchmaker --profiles DIR serve``, uvicorn, one process) on the
+shipped profiles and on synthetic populations generated here from them (ids, names and item texts
+varied deterministically). Two measurements per population, each request for the next organisation
+in a fixed shuffled order of all of them (so a large population is asked about distinct organisations):
+
+* closed loop: 32 clients, each sending its next request when the last one answers, for a fixed
+  duration: the most requests per second the server sustains;
+* open loop: requests sent on a fixed schedule (200 per second) whether or not earlier ones have
+  answered, latency measured from each request's scheduled send time, so a server that falls behind
+  shows it in the tail (closed-loop tools wait for the server and understate it);
+* open loop again over organisations already asked about (the service keeps rendered answers until
+  the next write, as when attendees reload their lists): the cached case.
+
+Organisations are never repeated across the first three phases unless the population is smaller than
+the number of requests (the shipped profiles are, so their numbers are mostly cached answers). The
+server's CPU time per request (psutil) is reported too: unlike latency, it does not depend on what else
+the machine is running.
+
+Usage::
+
+    python benchmarks/api_latency.py                       # shipped profiles and 10,000 organisations
+    python benchmarks/api_latency.py --sizes shipped 1000 --duration 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import psutil  # type: ignore[import-untyped]
+import yaml
+
+from matchmaker.loading import default_profiles_dir, load_folder
+
+IDLE_S = 2.0  # reuse a keep-alive connection only if it has been idle for less than this
+TARGET = {"organisations": 10_000, "rate_per_s": 200, "p99_ms_below": 50.0, "errors": 0}
+
+
+def synthetic_folder(n: int, out: Path, seed: int = 0) -> Path:
+    """A profile folder of ``n`` organisations derived from the shipped ones (deterministic for ``seed``)."""
+    source = default_profiles_dir()
+    shipped = load_folder(source).profiles
+    words = sorted(
+        {
+            w.strip(".,;:()").lower()
+            for p in shipped
+            for *_, item in p.iter_items()
+            for w in item.description.split()
+            if w.strip(".,;:()").isalpha() and len(w) > 3
+        }
+    )
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source / "_vocabulary.yaml", out / "_vocabulary.yaml")
+    for k in range(n):
+        base = shipped[k % len(shipped)]
+        data = base.model_dump(mode="json", exclude_defaults=True)
+        data.update(id=f"{base.id}-{k:05d}", name=f"{base.name} {k:05d}", aliases=[])
+        data["country"] = rng.choice(("JP", "IN", data["country"]))
+        data["presence"] = sorted({data["country"], *data.get("presence", [])})
+        for side in ("offers", "needs"):
+            for items in data.get(side, {}).values():
+                for item in items:
+                    extra = " ".join(rng.sample(words, 2))
+                    item["description"] = f"{item['description'][:280]} {extra}"[:300]
+        (out / f"{data['id']}.yaml").write_text(
+            yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_server(profiles: Path, workdir: Path) -> Iterator[tuple[str, float, psutil.Process]]:
+    """``matchmaker --profiles PROFILES serve`` on a free loopback port; yields its URL, startup seconds, process."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATCHMAKER_")}
+    env["MATCHMAKER_DATABASE"] = str(workdir / "bench.db")
+    command = [
+        sys.executable,
+        "-c",
+        "from matchmaker.cli import app; app()",
+        "--profiles",
+        str(profiles),
+        "serve",
+        "--port",
+        str(port),
+    ]
+    log = (workdir / f"server-{port}.log").open("wb")
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {(workdir / log.name).read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.25)
+        yield url, time.perf_counter() - started, psutil.Process(process.pid)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _percentiles(latencies: list[float]) -> dict[str, float | None]:
+    if not latencies:
+        return {"p50_ms": None, "p90_ms": None, "p99_ms": None, "max_ms": None}
+    values = np.array(latencies) * 1000
+    return {
+        "p50_ms": round(float(np.percentile(values, 50)), 2),
+        "p90_ms": round(float(np.percentile(values, 90)), 2),
+        "p99_ms": round(float(np.percentile(values, 99)), 2),
+        "max_ms": round(float(values.max()), 2),
+    }
+
+
+def _cycle(ids: list[str]) -> Iterator[str]:
+    while True:
+        yield from ids
+
+
+class Connections:
+    """Keep-alive HTTP/1.1 connections to the server, with a minimal client.
+
+    A general-purpose client (httpx) spends more CPU per request than the server does for a cached
+    answer; on a small machine it would measure itself. This one sends a GET and reads the status
+    line, the headers and ``Content-Length`` bytes, nothing more.
+    """
+
+    def __init__(self, host: str, port: int, limit: int) -> None:
+        self.host, self.port, self.limit = host, port, limit
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
+        self.opened = 0
+        self.freed = asyncio.Condition()
+
+    async def _take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        async with self.freed:
+            while not self.idle and self.opened >= self.limit:
+                await self.freed.wait()
+            while self.idle:
+                reader, writer, since = self.idle.pop()
+                if time.monotonic() - since < IDLE_S:
+                    return reader, writer
+                writer.close()  # the server may have closed it (uvicorn keeps idle connections 5 s)
+                self.opened -= 1
+            self.opened += 1
+        try:
+            return await asyncio.open_connection(self.host, self.port)
+        except OSError:
+            async with self.freed:
+                self.opened -= 1
+                self.freed.notify()
+            raise
+
+    async def _give(self, connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None) -> None:
+        async with self.freed:
+            if connection is None:
+                self.opened -= 1
+            else:
+                self.idle.append((*connection, time.monotonic()))
+            self.freed.notify()
+
+    async def get(self, path: str, timeout: float) -> int:
+        """GET ``path``; the status code (raises on a transport error or timeout)."""
+        connection = await self._take()
+        try:
+            reader, writer = connection
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+            lines = head.decode("latin-1").split("\r\n")
+            lengths = [int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")]
+            if not lengths:
+                raise ValueError("response without Content-Length")
+            await asyncio.wait_for(reader.readexactly(lengths[0]), timeout)
+        except BaseException:
+            connection[1].close()
+            await self._give(None)
+            raise
+        await self._give(connection)
+        return int(lines[0].split()[1])
+
+    def close(self) -> None:
+        for _, writer, _ in self.idle:
+            writer.close()
+
+
+async def _request(pool: Connections, org: str, timeout: float, errors: dict[str, int]) -> bool:
+    try:
+        status = await pool.get(f"/v1/organisations/{org}/partners", timeout)
+    except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError) as err:
+        errors[type(err).__name__] = errors.get(type(err).__name__, 0) + 1
+        return False
+    if status != 200:
+        errors[str(status)] = errors.get(str(status), 0) + 1
+    return status == 200
+
+
+async def closed_loop(
+    port: int, targets: Iterator[str], clients: int, duration: float, timeout: float
+) -> dict[str, Any]:
+    """``clients`` concurrent clients, each waiting for its answer before the next request."""
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    pool = Connections("127.0.0.1", port, clients)
+    end = time.perf_counter() + duration
+
+    async def worker() -> None:
+        while time.perf_counter() < end:
+            sent = time.perf_counter()
+            if await _request(pool, next(targets), timeout, errors):
+                latencies.append(time.perf_counter() - sent)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    pool.close()
+    return {
+        "clients": clients,
+        "duration_s": round(elapsed, 2),
+        "completed": len(latencies),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        **_percentiles(latencies),
+    }
+
+
+async def open_loop(port: int, targets: Iterator[str], rate: float, duration: float, timeout: float) -> dict[str, Any]:
+    """Requests sent on a fixed schedule; latency counted from each scheduled send time."""
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    pool = Connections("127.0.0.1", port, 512)
+
+    async def one(org: str, scheduled: float) -> None:
+        if await _request(pool, org, timeout, errors):
+            latencies.append(time.perf_counter() - scheduled)
+
+    total = int(rate * duration)
+    start = time.perf_counter() + 0.1
+    tasks = []
+    lag = 0.0
+    for k in range(total):
+        scheduled = start + k / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lag = max(lag, time.perf_counter() - scheduled)
+        tasks.append(asyncio.create_task(one(next(targets), scheduled)))
+    await asyncio.gather(*tasks)
+    pool.close()
+    return {
+        "rate_per_s": rate,
+        "duration_s": duration,
+        "sent": total,
+        "completed": len(latencies),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "max_send_lag_ms": round(lag * 1000, 2),
+        **_percentiles(latencies),
+    }
+
+
+def machine() -> dict[str, Any]:
+    """The facts that decide these numbers: CPUs, memory, Python, BLAS, library versions."""
+    from importlib.metadata import version
+
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
+    memory = (
+        next(
+            (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")),
+            None,
+        )
+        if Path("/proc/meminfo").exists()
+        else None
+    )
+    config: Any = np.show_config(mode="dicts")
+    blas = config.get("Build Dependencies", {}).get("blas", {})
+    return {
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(int(memory) / 1024 / 1024, 1) if memory else None,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "blas": f"{blas.get('name')} {blas.get('version')}".strip(),
+        "versions": {
+            name: version(name)
+            for name in ("numpy", "scipy", "scikit-learn", "fastapi", "uvicorn", "starlette", "httpx")
+        },
+    }
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+async def _phase(process: psutil.Process, measurement: Any) -> dict[str, Any]:
+    before = _cpu(process)
+    numbers: dict[str, Any] = await measurement
+    used = _cpu(process) - before
+    numbers["server_cpu_ms_per_request"] = (
+        round(used * 1000 / numbers["completed"], 2) if numbers["completed"] else None
+    )
+    numbers["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    return numbers
+
+
+async def measure(url: str, process: psutil.Process, ids: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    port = int(url.rsplit(":", 1)[1])
+    order = list(ids)
+    random.Random(1).shuffle(order)
+    targets = _cycle(order)  # one pass through everyone across the phases: no organisation asked twice
+    async with httpx.AsyncClient(base_url=url, timeout=args.timeout) as client:
+        for _ in range(20):  # warm-up: first-request costs (imports, caches) are not what users see
+            (await client.get(f"/v1/organisations/{next(targets)}/partners")).raise_for_status()
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    closed = await _phase(process, closed_loop(port, targets, args.clients, args.duration, args.timeout))
+    await asyncio.sleep(2)  # let the server drain
+    opened = await _phase(process, open_loop(port, targets, args.rate, args.duration, args.timeout))
+    await asyncio.sleep(2)
+    working_set = order[: min(len(order), 500)]  # attendees reloading their lists: answers already rendered
+    async with httpx.AsyncClient(base_url=url, timeout=args.timeout) as client:
+        for org in working_set:
+            (await client.get(f"/v1/organisations/{org}/partners")).raise_for_status()
+    cached = await _phase(process, open_loop(port, _cycle(working_set), args.rate, args.duration, args.timeout))
+    return {"load_average_before": load_before, "closed_loop": closed, "open_loop": opened, "open_loop_cached": cached}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes", nargs="+", default=["shipped", "10000"], help="'shipped' and/or numbers of synthetic organisations"
+    )
+    parser.add_argument("--clients", type=int, default=32, help="closed-loop concurrency")
+    parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests per second")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per measurement")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a request counts as an error")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="matchmaker-bench-") as tmp:
+        for size in args.sizes:
+            workdir = Path(tmp) / size
+            workdir.mkdir()
+            folder = default_profiles_dir() if size == "shipped" else synthetic_folder(int(size), workdir / "profiles")
+            ids = sorted(p.stem for p in folder.glob("*.yaml") if not p.name.startswith("_"))
+            with running_server(folder, workdir) as (url, startup, process):
+                numbers = asyncio.run(measure(url, process, ids, args))
+            results.append(
+                {"population": size, "organisations": len(ids), "server_startup_s": round(startup, 1), **numbers}
+            )
+    at_target = [r for r in results if r["organisations"] == TARGET["organisations"]]
+    met = (
+        bool(at_target)
+        and args.rate == TARGET["rate_per_s"]
+        and all(
+            (r["open_loop"]["p99_ms"] or float("inf")) < TARGET["p99_ms_below"]
+            and r["open_loop"]["errors"] == 0
+            and r["closed_loop"]["errors"] == 0
+            for r in at_target
+        )
+    )
+    report = {
+        "benchmark": "GET /v1/organisations/{id}/partners (top 10, default settings) on loopback",
+        "command": " ".join(["python", "benchmarks/api_latency.py", *sys.argv[1:]]),
+        "machine": machine(),
+        "settings": vars(args),
+        "target": TARGET,
+        "target_met": met if at_target else None,
+        "results": results,
+    }
+    sys.stdout.write(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Every error as JSON with a ``detail``: the core's exceptions, validation, HTTP errors and crashes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from matchmaker.core.errors import MatchmakerError, ProfileError, SettingsError, UnknownOrganisation
+from matchmaker.service.schemas import ErrorOut
+from matchmaker.service.state import ShippedProfile, problem_list
+
+log = logging.getLogger("matchmaker.service")
+
+
+def render_json(content: Any) -> bytes:
+    """Compact JSON as UTF-8; text that cannot be encoded (lone surrogates echoed from a request) is escaped."""
+    try:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+class JSONBody(JSONResponse):
+    """A JSON response rendered by :func:`render_json`."""
+
+    def render(self, content: Any) -> bytes:
+        return render_json(content)
+
+
+def error(status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONBody:
+    return JSONBody({"detail": detail, **extra}, status_code=status, headers=headers)
+
+
+def _short(value: Any) -> str:
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    except ValueError:
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+async def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        first = next(e for e in errors if e.get("type") == "json_invalid")
+        reason = (first.get("ctx") or {}).get("error", "invalid JSON")
+        return error(400, f"the request body is not valid JSON: {reason}")
+    problems = []
+    for e in errors:
+        loc = tuple(e.get("loc", ()))
+        message = str(e.get("msg", "invalid"))
+        if e.get("type") == "extra_forbidden":
+            message = f"unknown field {loc[-1]!r}"
+        elif e.get("type") == "missing":
+            message = f"missing required field {loc[-1]!r}"
+        problems.append(
+            {
+                "field": _where(loc),
+                "value": "" if e.get("type") == "missing" else _short(e.get("input")),
+                "message": message,
+            }
+        )
+    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+    first_problem = f"{problems[0]['field']}: {problems[0]['message']}" if problems else "invalid request"
+    return error(422, f"invalid request: {first_problem}{more}", problems=problems)
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods the contract documents for this path (plus HEAD with GET), for ``Allow``."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            methods |= {method.upper() for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, default=str)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = "no such endpoint; the endpoints are listed at /docs"
+    elif exc.status_code == 405:
+        detail = f"method {request.method} not allowed here; allowed: {_allowed_methods(request)}"
+        headers["Allow"] = _allowed_methods(request)
+    return error(exc.status_code, detail, headers=headers)
+
+
+async def _unknown(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, UnknownOrganisation)
+    return error(404, str(exc), suggestions=list(exc.suggestions))
+
+
+async def _profile(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProfileError)
+    return error(422, f"invalid profile: {exc}", problems=problem_list(list(exc.problems)))
+
+
+async def _matchmaker(_: Request, exc: Exception) -> JSONResponse:
+    status = 409 if isinstance(exc, ShippedProfile) else 422
+    return error(status, str(exc))
+
+
+async def _crash(request: Request, exc: Exception) -> JSONResponse:
+    log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error(500, "internal error; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    """Map every exception to a JSON error (see ``ERROR_RESPONSES`` for the documented codes)."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(UnknownOrganisation, _unknown)
+    app.add_exception_handler(ProfileError, _profile)
+    app.add_exception_handler(SettingsError, _matchmaker)
+    app.add_exception_handler(MatchmakerError, _matchmaker)
+    app.add_exception_handler(Exception, _crash)
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the error ``codes`` an operation can return."""
+    return {code: {"model": ErrorOut, "description": ERROR_DESCRIPTIONS[code]} for code in (*codes, 500)}
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The request body is not valid JSON.",
+    401: "Missing or wrong API key (`Authorization: Bearer <key>`).",
+    403: "A key was sent but writes are disabled: the server has no API key configured.",
+    404: "Unknown organisation (with suggestions) or endpoint.",
+    409: "The id belongs to a shipped profile, which configuration does not allow the API to change.",
+    413: "The request body is larger than the configured cap.",
+    422: "A parameter or the body is invalid; `problems` lists each field, its value and what is accepted.",
+    503: "The database does not answer.",
+    500: "Internal error (logged on the server; no details are returned).",
+}

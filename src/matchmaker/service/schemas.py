@@ -1,0 +1,297 @@
+"""Request bodies and the documented response shapes of the HTTP API.
+
+Responses are built by :mod:`matchmaker.views` (the CLI's ``--format json``); the models below only
+describe those shapes in the OpenAPI contract, and a test keeps both in step. Request models mirror
+:class:`matchmaker.core.profile.Profile` with every constraint written so JSON Schema can state it
+(lengths, the character rule as a pattern); the core model still validates what is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from matchmaker.core.profile import _FORBIDDEN, MAX_STRENGTH
+from matchmaker.storage import Outcome
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+
+def _escaped(characters: str) -> str:
+    return "".join(c if c.isascii() and c.isprintable() else f"\\u{ord(c):04X}" for c in characters)
+
+
+def _ranges(codes: list[int]) -> str:
+    """A regex character-class body for ``codes`` (sorted code points), as escaped ranges."""
+    out, start = [], 0
+    while start < len(codes):
+        stop = start
+        while stop + 1 < len(codes) and codes[stop + 1] == codes[stop] + 1:
+            stop += 1
+        first, last = chr(codes[start]), chr(codes[stop])
+        out.append(_escaped(first) if start == stop else f"{_escaped(first)}-{_escaped(last)}")
+        start = stop + 1
+    return "".join(out)
+
+
+# The core's one rule for hostile text, as JSON Schema patterns: control characters (newline and tab
+# allowed in prose), bidirectional overrides/isolates and zero-width characters are rejected. Length
+# limits count characters after the core trims whitespace, so a minimum length needs that many
+# characters between the first and the last non-space character.
+_FORBIDDEN_CLASS = _escaped(_FORBIDDEN.pattern[1:-1])
+_SPACE_CODES = [c for c in range(0x110000) if chr(c).isspace() and not _FORBIDDEN.match(chr(c))]
+_PROSE_SPACE = _ranges(_SPACE_CODES)
+_LINE_SPACE = _ranges([c for c in _SPACE_CODES if chr(c) not in "\t\n"])
+
+
+def text_pattern(min_length: int = 0, *, multiline: bool) -> str:
+    """A pattern for text the core accepts: allowed characters only, ``min_length`` after trimming.
+
+    >>> import re
+    >>> pattern = text_pattern(3, multiline=False)
+    >>> samples = ("abc", "  a c ", " ab ", "a" + chr(0x202E) + "bc", "a" + chr(10) + "c")
+    >>> [bool(re.fullmatch(pattern, t)) for t in samples]
+    [True, True, False, False, False]
+    """
+    extra = "" if multiline else "\\u0009\\u000A"
+    allowed = f"[^{extra}{_FORBIDDEN_CLASS}]"
+    solid = f"[^{extra}{_FORBIDDEN_CLASS}{_PROSE_SPACE if multiline else _LINE_SPACE}]"
+    if min_length == 0:
+        return f"^{allowed}*$"
+    if min_length == 1:
+        return f"^{allowed}*{solid}{allowed}*$"
+    return f"^{allowed}*{solid}{allowed}{{{min_length - 2},}}{solid}{allowed}*$"
+
+
+TEXT_RULE = (
+    "Text is NFC-normalised and trimmed, and length limits count the trimmed text. Control characters "
+    "(except newline and tab in descriptions, summaries, quotes and background notes), bidirectional "
+    "overrides and isolates (U+202A-U+202E, U+2066-U+2069) and zero-width characters (U+200B-U+200F, "
+    "U+2060-U+2064, U+FEFF) are rejected with 422, never silently removed."
+)
+
+Key = Annotated[str, Field(pattern=ID_PATTERN)]
+Name = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=120,
+        pattern=text_pattern(1, multiline=False),
+        description="Must contain a character other than a space.",
+    ),
+]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+
+class QuotedEvidenceIn(_Strict):
+    """A verbatim quote from a source document (not checked against the document by the API)."""
+
+    source: Annotated[str, Field(min_length=1, max_length=200, pattern=text_pattern(1, multiline=False))]
+    quote: Annotated[str, Field(min_length=15, max_length=1000, pattern=text_pattern(15, multiline=True))]
+
+
+class BackgroundEvidenceIn(_Strict):
+    """A background-knowledge claim; shown flagged as background knowledge wherever it appears."""
+
+    background: Annotated[str, Field(min_length=1, max_length=1000, pattern=text_pattern(1, multiline=True))]
+
+
+class ItemIn(_Strict):
+    """One offer or need."""
+
+    description: Annotated[str, Field(min_length=3, max_length=300, pattern=text_pattern(3, multiline=True))]
+    strength: Annotated[int, Field(ge=1, le=MAX_STRENGTH, description="1 minor, 2 substantial, 3 central")]
+    tags: Annotated[list[Key], Field(max_length=12)] = []
+    evidence: QuotedEvidenceIn | BackgroundEvidenceIn
+
+
+Items = Annotated[list[ItemIn], Field(max_length=20)]
+
+
+class ProfileIn(_Strict):
+    """An organisation's profile; the id is the path (PUT) and is not part of the body."""
+
+    name: Name
+    aliases: Annotated[list[Name], Field(max_length=10)] = []
+    country: Country
+    presence: Annotated[list[Country], Field(max_length=50)] = []
+    kind: Key
+    sectors: Annotated[list[Key], Field(min_length=1, max_length=12)]
+    summary: Annotated[str, Field(max_length=1000, pattern=text_pattern(multiline=True))] = ""
+    offers: Annotated[dict[str, Items], Field(max_length=12)] = {}
+    needs: Annotated[dict[str, Items], Field(max_length=12)] = {}
+
+
+class FeedbackIn(_Strict):
+    """``organisation`` reports ``outcome`` about its recommended ``partner``."""
+
+    organisation: Annotated[str, Field(pattern=ID_PATTERN, description="the organisation giving the feedback")]
+    partner: Annotated[str, Field(pattern=ID_PATTERN, description="the partner it is about")]
+    outcome: Outcome
+
+
+# -- responses -----------------------------------------------------------------------------------
+
+
+class ProblemOut(_Strict):
+    field: str
+    value: str
+    message: str
+
+
+class ErrorOut(_Strict):
+    """Every error: ``detail`` says what is wrong and what is accepted."""
+
+    detail: str
+    problems: list[ProblemOut] = Field(default_factory=list, description="each invalid field (422)")
+    suggestions: list[str] = Field(default_factory=list, description="similar organisation ids (404)")
+
+
+class SummaryOut(_Strict):
+    id: str
+    name: str
+    country: str
+    kind: str
+    sectors: list[str]
+
+
+class QuotedEvidenceOut(_Strict):
+    background: Literal[False]
+    source: str
+    quote: str
+
+
+class BackgroundEvidenceOut(_Strict):
+    background: Literal[True]
+    note: str
+
+
+class ItemOut(_Strict):
+    description: str
+    strength: int
+    strength_label: str
+    tags: list[str]
+    evidence: QuotedEvidenceOut | BackgroundEvidenceOut
+
+
+class ProfileOut(SummaryOut):
+    aliases: list[str]
+    presence: list[str]
+    summary: str
+    offers: dict[str, list[ItemOut]]
+    needs: dict[str, list[ItemOut]]
+
+
+class OrganisationPageOut(_Strict):
+    organisations: list[SummaryOut]
+    total: int = Field(description="organisations matching the filters, on all pages")
+    page: int
+    page_size: int
+    version: str = Field(description="content hash of the shipped profile folder")
+
+
+class SettingsOut(_Strict):
+    dimension_weights: dict[str, float]
+    sector_weight: float
+    cross_border_weight: float
+    combiner: str
+    combiner_rule: str
+    bridge: list[str]
+
+
+class DirectedOut(_Strict):
+    a_to_b: float
+    b_to_a: float
+
+
+class BreakdownOut(DirectedOut):
+    reciprocal: float
+    combiner: str
+    sector_fit: float
+    cross_border: bool
+    dimensions: dict[str, DirectedOut]
+
+
+class ItemRefOut(ItemOut):
+    org: str
+    dimension: str
+    position: int
+
+
+class ReasonOut(_Strict):
+    direction: Literal["a_to_b", "b_to_a"]
+    dimension: str
+    contribution: float
+    similarity: float
+    background: bool
+    text: str
+    offer: ItemRefOut
+    need: ItemRefOut
+
+
+class PartnerOut(SummaryOut):
+    rank: int
+    score: float
+    breakdown: BreakdownOut
+    reasons: list[ReasonOut]
+
+
+class PartnersOut(_Strict):
+    organisation: SummaryOut
+    settings: SettingsOut
+    partners: list[PartnerOut]
+
+
+class PairOut(_Strict):
+    rank: int
+    a: str
+    b: str
+    a_name: str
+    b_name: str
+    score: float
+    breakdown: BreakdownOut
+    reasons: list[ReasonOut]
+
+
+class PairsOut(_Strict):
+    settings: SettingsOut
+    pairs: list[PairOut]
+
+
+class ExplanationOut(_Strict):
+    a: SummaryOut
+    b: SummaryOut
+    score: float
+    breakdown: BreakdownOut
+    settings: SettingsOut
+    reasons: list[ReasonOut]
+
+
+class FeedbackOut(_Strict):
+    organisation: str
+    partner: str
+    outcome: Outcome
+    recorded: bool = Field(description="false when the identical feedback was already recorded")
+
+
+class VocabularyOut(_Strict):
+    dimensions: dict[str, str]
+    kinds: list[str]
+    sectors: dict[str, str]
+    tags: dict[str, str]
+    combiners: dict[str, str]
+
+
+class HealthOut(_Strict):
+    status: Literal["ok"]
+    organisations: int
+    registered: int
+    database: str

@@ -1,0 +1,231 @@
+"""Registered profiles and feedback in a SQL database: embedded SQLite by default, PostgreSQL by URL.
+
+SQLite connections run with ``journal_mode=WAL`` (readers never block the writer),
+``synchronous=FULL`` (a committed transaction survives a crash of the process or of the machine)
+and a busy timeout (a second writer waits instead of failing). Every write commits before the
+function returns, so whatever the caller acknowledges is on disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+
+from matchmaker.core.errors import MatchmakerError
+from matchmaker.core.profile import Profile
+
+Outcome = Literal["accepted", "declined", "met", "agreement"]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
+BUSY_TIMEOUT_MS = 10_000
+
+metadata = MetaData()
+
+profiles_table = Table(
+    "registered_profiles",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("data", Text, nullable=False),  # the profile as JSON (Profile.model_dump_json)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+feedback_table = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("organisation", String(64), nullable=False, index=True),
+    Column("partner", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Repeated identical feedback (a retried request, a double click) counts once.
+    UniqueConstraint("organisation", "partner", "outcome", name="uq_feedback_pair_outcome"),
+)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One recorded outcome: ``organisation`` says ``outcome`` about ``partner``."""
+
+    organisation: str
+    partner: str
+    outcome: str
+
+
+def database_url(url: str | None, path: Path) -> URL:
+    """The SQLAlchemy URL: ``url`` when given (``postgresql://`` means psycopg 3), else SQLite at ``path``.
+
+    >>> database_url(None, Path("m.db")).render_as_string()
+    'sqlite+pysqlite:///m.db'
+    >>> database_url("postgresql://u:p@db/m", Path("m.db")).drivername
+    'postgresql+psycopg'
+    """
+    if url is None:
+        return URL.create("sqlite+pysqlite", database=str(path))
+    try:
+        parsed = make_url(url)
+    except ArgumentError as err:
+        raise MatchmakerError(
+            f"database URL {url!r} is not a SQLAlchemy URL (e.g. "
+            "postgresql://user:password@host/db or sqlite:///path.db)"
+        ) from err
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is what the postgres extra installs
+    return parsed
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy's documented recipe: let SQLAlchemy, not the sqlite3 module, decide where a transaction
+    # begins, so a transaction covers every statement in it (the module otherwise delays BEGIN).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+    finally:
+        cursor.close()
+
+
+def create_database_engine(url: URL) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, synchronous FULL and a busy timeout on every connection."""
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise MatchmakerError(
+            f"database {url.drivername!r} is not supported; use SQLite (the default) or "
+            "PostgreSQL (postgresql://user:password@host/db)"
+        )
+    if url.get_backend_name() == "postgresql":
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except ModuleNotFoundError as err:
+            raise MatchmakerError(
+                f"no database driver for {url.drivername!r}: {err}; for PostgreSQL install matchmaker[postgres]"
+            ) from err
+    in_memory = url.database in (None, "", ":memory:")
+    if not in_memory and url.database is not None:
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}}
+    if in_memory:
+        options["poolclass"] = StaticPool  # one shared connection, or every checkout sees an empty database
+    engine = create_engine(url, **options)
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+class Store:
+    """Registered profiles and feedback; every method is one committed transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    @classmethod
+    def open(cls, url: str | None, path: Path) -> Store:
+        """The store at ``url`` (any SQLAlchemy URL) or, without one, the SQLite file ``path``."""
+        return cls(create_database_engine(database_url(url, path)))
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        if self.engine.url.get_backend_name() == "sqlite" and self.engine.url.database in (None, "", ":memory:"):
+            return  # an in-memory database lives as long as its one connection: keep it for the process
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    # -- profiles ---------------------------------------------------------------------------------
+
+    def profiles(self) -> Iterator[tuple[str, str]]:
+        """Every registered profile as (id, JSON), by id."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(profiles_table.c.id, profiles_table.c.data).order_by(profiles_table.c.id))
+            yield from ((str(row.id), str(row.data)) for row in rows)
+
+    def get_profile(self, org_id: str) -> str | None:
+        with self.engine.connect() as connection:
+            found = connection.execute(select(profiles_table.c.data).where(profiles_table.c.id == org_id)).scalar()
+        return None if found is None else str(found)
+
+    def _insert(self, table: Table) -> Any:
+        dialect = sqlite if self.backend == "sqlite" else postgresql
+        return dialect.insert(table)
+
+    def put_profile(self, profile: Profile) -> bool:
+        """Insert or replace ``profile``; True if it was new. Committed on return."""
+        data, now = profile.model_dump_json(), datetime.now(UTC)
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                update(profiles_table).where(profiles_table.c.id == profile.id).values(data=data, updated_at=now)
+            ).rowcount
+            if changed:
+                return False
+            # Another process may insert the same id between the two statements: then ours updates it.
+            statement = self._insert(profiles_table).values(id=profile.id, data=data, created_at=now, updated_at=now)
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[profiles_table.c.id], set_={"data": data, "updated_at": now}
+                )
+            )
+        return True
+
+    def delete_profile(self, org_id: str) -> bool:
+        """Remove a registered profile; True if there was one. Feedback about it is kept."""
+        with self.engine.begin() as connection:
+            return bool(connection.execute(delete(profiles_table).where(profiles_table.c.id == org_id)).rowcount)
+
+    # -- feedback ---------------------------------------------------------------------------------
+
+    def add_feedback(self, feedback: Feedback) -> bool:
+        """Record ``feedback``; False if the identical feedback was already recorded. Committed on return."""
+        if feedback.outcome not in OUTCOMES:
+            raise MatchmakerError(f"unknown outcome {feedback.outcome!r}; accepted: {', '.join(OUTCOMES)}")
+        statement = self._insert(feedback_table).values(
+            organisation=feedback.organisation,
+            partner=feedback.partner,
+            outcome=feedback.outcome,
+            created_at=datetime.now(UTC),
+        )
+        with self.engine.begin() as connection:
+            inserted = connection.execute(statement.on_conflict_do_nothing().returning(feedback_table.c.id))
+            return inserted.first() is not None
+
+    def feedback(self) -> list[Feedback]:
+        """Every recorded feedback, oldest first."""
+        query = select(feedback_table.c.organisation, feedback_table.c.partner, feedback_table.c.outcome)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(feedback_table.c.id))
+            return [Feedback(str(r.organisation), str(r.partner), str(r.outcome)) for r in rows]

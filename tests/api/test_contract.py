@@ -1,0 +1,108 @@
+"""The committed OpenAPI contract is what the app serves, declares every error, and matches the responses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from matchmaker.service.schemas import ExplanationOut, OrganisationPageOut, PairsOut, PartnersOut, ProfileOut
+from tests.api.support import AUTH, TestClient, attendee
+
+CONTRACT = Path(__file__).resolve().parents[2] / "api" / "openapi.json"
+REGENERATE = "python -m matchmaker.service.openapi > api/openapi.json"
+
+
+def test_committed_contract_is_what_the_app_serves(client: TestClient) -> None:
+    served = client.get("/openapi.json").json()
+    assert json.loads(CONTRACT.read_text(encoding="utf-8")) == served, f"regenerate it: {REGENERATE}"
+
+
+def test_committed_contract_is_the_scripts_output_byte_for_byte(tmp_path: Path) -> None:
+    printed = subprocess.run(
+        [sys.executable, "-m", "matchmaker.service.openapi"],
+        capture_output=True,
+        check=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    ).stdout
+    assert printed == CONTRACT.read_bytes(), f"regenerate it: {REGENERATE}"
+    assert not list(tmp_path.iterdir()), "generating the contract must not create a database"
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    paths = json.loads(CONTRACT.read_text(encoding="utf-8"))["paths"]
+    return [(method.upper(), path, op) for path, item in paths.items() for method, op in item.items()]
+
+
+EXPECTED_ERRORS = {
+    ("GET", "/healthz"): {"500", "503"},
+    ("GET", "/v1/vocabulary"): set(),
+    ("GET", "/v1/organisations"): {"422", "500"},
+    ("GET", "/v1/organisations/{org}"): {"404", "422", "500"},
+    ("PUT", "/v1/organisations/{org}"): {"400", "401", "403", "409", "413", "422", "500"},
+    ("DELETE", "/v1/organisations/{org}"): {"401", "403", "404", "409", "422", "500"},
+    ("GET", "/v1/organisations/{org}/partners"): {"404", "422", "500"},
+    ("POST", "/v1/match"): {"400", "413", "422", "500"},
+    ("GET", "/v1/pairings"): {"422", "500"},
+    ("GET", "/v1/pairings/{a}/{b}"): {"404", "422", "500"},
+    ("POST", "/v1/feedback"): {"400", "401", "403", "404", "413", "422", "500"},
+    ("GET", "/v1/reports/pairings"): {"404", "422", "500"},
+}
+
+
+def test_every_operation_declares_its_errors_as_json_with_a_detail() -> None:
+    operations = _operations()
+    assert {(m, p) for m, p, _ in operations} == set(EXPECTED_ERRORS)
+    for method, path, op in operations:
+        errors = {code for code in op["responses"] if code >= "400"}
+        assert errors == EXPECTED_ERRORS[(method, path)], (method, path)
+        for code in errors:
+            schema = op["responses"][code]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (method, path, code)
+        assert op["summary"] and op["description"], (method, path)
+
+
+def test_contract_states_the_vocabulary_and_the_text_rule(client: TestClient) -> None:
+    contract = json.loads(CONTRACT.read_text(encoding="utf-8"))
+    schemas = contract["components"]["schemas"]
+    vocabulary = client.get("/v1/vocabulary").json()
+    assert schemas["Kind"]["enum"] == vocabulary["kinds"]
+    assert schemas["Tag"]["enum"] == list(vocabulary["tags"])
+    assert set(schemas["ProfileIn"]["properties"]["offers"]["properties"]) == set(vocabulary["dimensions"])
+    assert "bidirectional overrides" in contract["info"]["description"]
+    assert "\\u202A-\\u202E" in schemas["ProfileIn"]["properties"]["name"]["pattern"]
+
+
+def test_interactive_docs(client: TestClient) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200 and "swagger-ui" in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "model"),
+    [
+        ("/v1/organisations?page_size=100", OrganisationPageOut),
+        ("/v1/organisations/highreso", ProfileOut),
+        ("/v1/organisations/india-ai-mission", ProfileOut),
+        ("/v1/organisations/highreso/partners?top=100", PartnersOut),
+        ("/v1/pairings?top=100", PairsOut),
+        ("/v1/pairings/highreso/yotta", ExplanationOut),
+    ],
+    ids=["list", "profile", "profile-2", "partners", "pairings", "explanation"],
+)
+def test_documented_models_describe_the_responses_exactly(
+    client: TestClient, path: str, model: type[BaseModel]
+) -> None:
+    body = client.get(path).json()
+    assert model.model_validate(body).model_dump(mode="json") == body
+
+
+def test_registered_profile_response_is_documented(client: TestClient) -> None:
+    body = client.put("/v1/organisations/acme", json=attendee(), headers=AUTH).json()
+    assert ProfileOut.model_validate(body).model_dump(mode="json") == body
