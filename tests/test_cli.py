@@ -209,15 +209,32 @@ def test_a_fifth_dimension_from_the_vocabulary_file_works_end_to_end(market_dir:
     vocabulary = yaml.safe_load((market_dir / "_vocabulary.yaml").read_text())
     vocabulary["dimensions"]["funding"] = "Money: grants, investment, subsidies."
     (market_dir / "_vocabulary.yaml").write_text(yaml.safe_dump(vocabulary))
-    investor = {"id": "investor", "name": "Investor", "country": "JP", "kind": "corporate", "sectors": ["cloud"],
-                "offers": {"funding": [{"description": "seed investment for ai startups", "strength": 3,
-                                        "evidence": {"background": "test"}}]},
-                "needs": {"data": [{"description": "indian speech recordings in many languages", "strength": 2,
-                                    "evidence": {"background": "test"}}]}}
+    investor = {
+        "id": "investor",
+        "name": "Investor",
+        "country": "JP",
+        "kind": "corporate",
+        "sectors": ["cloud"],
+        "offers": {
+            "funding": [
+                {"description": "seed investment for ai startups", "strength": 3, "evidence": {"background": "test"}}
+            ]
+        },
+        "needs": {
+            "data": [
+                {
+                    "description": "indian speech recordings in many languages",
+                    "strength": 2,
+                    "evidence": {"background": "test"},
+                }
+            ]
+        },
+    }
     (market_dir / "investor.yaml").write_text(yaml.safe_dump(investor))
     speech = yaml.safe_load((market_dir / "speech.yaml").read_text())
-    speech["needs"]["funding"] = [{"description": "seed investment for ai startups", "strength": 3,
-                                   "evidence": {"background": "test"}}]
+    speech["needs"]["funding"] = [
+        {"description": "seed investment for ai startups", "strength": 3, "evidence": {"background": "test"}}
+    ]
     (market_dir / "speech.yaml").write_text(yaml.safe_dump(speech))
     assert run("profiles", "validate", str(market_dir))[0] == 0
     code, out, _ = run("--profiles", str(market_dir), "partners", "speech", "--format", "json")

@@ -7,7 +7,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -32,8 +32,12 @@ from matchmaker.views import (
     reason_text,
 )
 
-app = typer.Typer(help="Rank complementary partners among AI organisations, with evidence for every reason.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Rank complementary partners among AI organisations, with evidence for every reason.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 profiles_app = typer.Typer(help="List, show and validate capability profiles.", no_args_is_help=True)
 app.add_typer(profiles_app, name="profiles")
 
@@ -45,7 +49,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -91,9 +95,13 @@ class State:
     @functools.cached_property
     def population(self) -> Population:
         ps = self.profile_set
-        return Population.fit(ps.profiles, dimensions=tuple(ps.vocabulary.dimensions),
-                              sectors=tuple(ps.vocabulary.sectors), settings=self.settings.scoring.to_core(),
-                              n_components="auto")
+        return Population.fit(
+            ps.profiles,
+            dimensions=tuple(ps.vocabulary.dimensions),
+            sectors=tuple(ps.vocabulary.sectors),
+            settings=self.settings.scoring.to_core(),
+            n_components="auto",
+        )
 
 
 def _state(ctx: typer.Context) -> State:
@@ -105,30 +113,54 @@ def _state(ctx: typer.Context) -> State:
 @app.callback()
 def main(
     ctx: typer.Context,
-    profiles: Annotated[Path | None, typer.Option(help="Profile folder (default: the shipped profiles).",
-                                                  envvar="MATCHMAKER_PROFILES", show_default=False)] = None,
-    config: Annotated[Path | None, typer.Option(help="TOML config file (a 'scoring' table of weights).",
-                                                envvar="MATCHMAKER_CONFIG", show_default=False)] = None,
+    profiles: Annotated[
+        Path | None,
+        typer.Option(
+            help="Profile folder (default: the shipped profiles).", envvar="MATCHMAKER_PROFILES", show_default=False
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML config file (a 'scoring' table of weights).", envvar="MATCHMAKER_CONFIG", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """matchmaker: complementary pairings of data holders, compute providers, developers and industry users."""
     ctx.obj = State(profiles, config)
 
 
 # Options shared by every ranking command.
-WeightOption = Annotated[list[str] | None, typer.Option(
-    "--weight", "-w", help="Dimension weight as DIMENSION=NUMBER (repeatable), e.g. -w compute=2.", show_default=False)]
-SectorWeightOption = Annotated[float | None, typer.Option(help="Weight of the sector-fit bonus (default 0.25).",
-                                                          show_default=False)]
-CrossBorderWeightOption = Annotated[float | None, typer.Option(
-    help="Weight of the Japan-India bonus (default 0).", show_default=False)]
-CombinerOption = Annotated[str | None, typer.Option(
-    help=f"How both directions combine: {', '.join(COMBINERS)} (default harmonic).", show_default=False)]
+WeightOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--weight",
+        "-w",
+        help="Dimension weight as DIMENSION=NUMBER (repeatable), e.g. -w compute=2.",
+        show_default=False,
+    ),
+]
+SectorWeightOption = Annotated[
+    float | None, typer.Option(help="Weight of the sector-fit bonus (default 0.25).", show_default=False)
+]
+CrossBorderWeightOption = Annotated[
+    float | None, typer.Option(help="Weight of the Japan-India bonus (default 0).", show_default=False)
+]
+CombinerOption = Annotated[
+    str | None,
+    typer.Option(help=f"How both directions combine: {', '.join(COMBINERS)} (default harmonic).", show_default=False),
+]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 TopOption = Annotated[int, typer.Option(help="How many results (1-1000).", min=1, max=1000)]
 
 
-def scoring_settings(state: State, weights: list[str] | None, sector_weight: float | None,
-                     cross_border_weight: float | None, combiner: str | None) -> ScoringSettings:
+def scoring_settings(
+    state: State,
+    weights: list[str] | None,
+    sector_weight: float | None,
+    cross_border_weight: float | None,
+    combiner: str | None,
+) -> ScoringSettings:
     """The configured scoring settings with the command line's overrides applied and checked."""
     base = state.settings.scoring
     dimension_weights = dict(base.dimension_weights)
@@ -144,7 +176,9 @@ def scoring_settings(state: State, weights: list[str] | None, sector_weight: flo
         dimension_weights=dimension_weights,
         sector_weight=base.sector_weight if sector_weight is None else sector_weight,
         cross_border_weight=base.cross_border_weight if cross_border_weight is None else cross_border_weight,
-        combiner=combiner or base.combiner, bridge=base.bridge)
+        combiner=combiner or base.combiner,
+        bridge=base.bridge,
+    )
     return settings.validated(state.population.dimensions)
 
 
@@ -177,9 +211,12 @@ def _print_reasons(match: Match, limit: int | None = None) -> None:
         out.print(f"  [bold]{reason.dimension}[/bold] {arrow} (+{reason.contribution:.3f})", highlight=False)
         for label, ref in (("offers", reason.offer), ("needs", reason.need)):
             ev = evidence_view(ref.item.evidence)
-            source = f"background knowledge: {ev['note']}" if ev["background"] else f"{ev['source']}: \"{ev['quote']}\""
-            out.print(f"    {ref.org} {label} (strength {ref.item.strength}): {ref.item.description}",
-                      markup=False, highlight=False)
+            source = f"background knowledge: {ev['note']}" if ev["background"] else f'{ev["source"]}: "{ev["quote"]}"'
+            out.print(
+                f"    {ref.org} {label} (strength {ref.item.strength}): {ref.item.description}",
+                markup=False,
+                highlight=False,
+            )
             out.print(f"      evidence {source}", markup=False, highlight=False, style="dim")
 
 
@@ -195,8 +232,9 @@ def partners(
     org: Annotated[str, typer.Argument(help="Organisation id or name (case-insensitive).")],
     top: TopOption = 10,
     dimension: Annotated[str | None, typer.Option(help="Score on this dimension alone.", show_default=False)] = None,
-    country: Annotated[str | None, typer.Option(help="Only partners present in this country (ISO code).",
-                                                show_default=False)] = None,
+    country: Annotated[
+        str | None, typer.Option(help="Only partners present in this country (ISO code).", show_default=False)
+    ] = None,
     cross_border: Annotated[bool, typer.Option("--cross-border", help="Only Japan-India partners.")] = False,
     weight: WeightOption = None,
     sector_weight: SectorWeightOption = None,
@@ -212,19 +250,29 @@ def partners(
     settings = scoring_settings(state, weight, sector_weight, cross_border_weight, combiner)
     population = state.population
     profile = population.resolve(org)
-    matches = population.partners(profile.id, top=top, settings=settings, dimension=dimension,
-                                  country=country, cross_border=cross_border)
+    matches = population.partners(
+        profile.id, top=top, settings=settings, dimension=dimension, country=country, cross_border=cross_border
+    )
     if format is Format.json:
         return _print_json(partners_view(profile, matches, settings))
     if format is Format.csv:
         return _print_csv(matches, population)
-    table = Table(title=f"Partners for {profile.name} ({profile.id}, {profile.country}) - "
-                        f"{settings.combiner} mean of both directions")
+    table = Table(
+        title=f"Partners for {profile.name} ({profile.id}, {profile.country}) - "
+        f"{settings.combiner} mean of both directions"
+    )
     for column in ("#", "partner", "country", "score", "gives", "gets", "per dimension gives/gets"):
         table.add_column(column, justify="right" if column in ("#", "score", "gives", "gets") else "left")
     for rank, m in enumerate(matches, 1):
-        table.add_row(str(rank), f"{m.b.name} ({m.b.id})", m.b.country, f"{m.score:.3f}", f"{m.a_to_b:.2f}",
-                      f"{m.b_to_a:.2f}", _dimension_summary(m))
+        table.add_row(
+            str(rank),
+            f"{m.b.name} ({m.b.id})",
+            m.b.country,
+            f"{m.score:.3f}",
+            f"{m.a_to_b:.2f}",
+            f"{m.b_to_a:.2f}",
+            _dimension_summary(m),
+        )
     out.print(table)
     if not matches:
         out.print("No partner has a positive score: nothing offered meets this organisation's needs.")
@@ -255,8 +303,14 @@ def pairs(
     settings = scoring_settings(state, weight, sector_weight, cross_border_weight, combiner)
     population = state.population
     with _progress(len(population)) as advance:
-        matches = population.pairs(top=top, settings=settings, cross_border=cross_border, dimension=dimension,
-                                   memory_budget_mb=state.settings.memory_budget_mb, progress=advance)
+        matches = population.pairs(
+            top=top,
+            settings=settings,
+            cross_border=cross_border,
+            dimension=dimension,
+            memory_budget_mb=state.settings.memory_budget_mb,
+            progress=advance,
+        )
     if format is Format.json:
         return _print_json(pairs_view(matches, settings))
     if format is Format.csv:
@@ -265,9 +319,15 @@ def pairs(
     for column in ("#", "a", "b", "score", "a->b", "b->a", "top reason"):
         table.add_column(column, justify="right" if column in ("#", "score", "a->b", "b->a") else "left")
     for rank, m in enumerate(matches, 1):
-        table.add_row(str(rank), f"{m.a.name} ({m.a.country})", f"{m.b.name} ({m.b.country})", f"{m.score:.3f}",
-                      f"{m.a_to_b:.2f}", f"{m.b_to_a:.2f}",
-                      reason_text(m.reasons[0]) if m.reasons else "-")
+        table.add_row(
+            str(rank),
+            f"{m.a.name} ({m.a.country})",
+            f"{m.b.name} ({m.b.country})",
+            f"{m.score:.3f}",
+            f"{m.a_to_b:.2f}",
+            f"{m.b_to_a:.2f}",
+            reason_text(m.reasons[0]) if m.reasons else "-",
+        )
     out.print(table)
 
 
@@ -294,10 +354,16 @@ def explain(
         return _print_json(explanation_view(match, settings))
     a, b = match.a, match.b
     out.print(f"[bold]{a.name} ({a.id}) x {b.name} ({b.id})[/bold]: score {match.score:.3f}", highlight=False)
-    out.print(f"  {a.id} -> {b.id}: {match.a_to_b:.3f}   {b.id} -> {a.id}: {match.b_to_a:.3f}   "
-              f"{settings.combiner} mean: {match.reciprocal:.3f}", highlight=False)
-    out.print(f"  sector fit {match.sector_fit:.3f} (weight {settings.sector_weight}), cross-border "
-              f"{'yes' if match.cross_border else 'no'} (weight {settings.cross_border_weight})", highlight=False)
+    out.print(
+        f"  {a.id} -> {b.id}: {match.a_to_b:.3f}   {b.id} -> {a.id}: {match.b_to_a:.3f}   "
+        f"{settings.combiner} mean: {match.reciprocal:.3f}",
+        highlight=False,
+    )
+    out.print(
+        f"  sector fit {match.sector_fit:.3f} (weight {settings.sector_weight}), cross-border "
+        f"{'yes' if match.cross_border else 'no'} (weight {settings.cross_border_weight})",
+        highlight=False,
+    )
     table = Table(title="Per dimension")
     for column in ("dimension", f"{a.id} -> {b.id}", f"{b.id} -> {a.id}"):
         table.add_column(column)
@@ -348,16 +414,25 @@ def profiles_show(
     profile = _state(ctx).population.resolve(org)
     if format is not Format.table:
         return _print_json(profile_view(profile))
-    out.print(f"[bold]{profile.name}[/bold] ({profile.id}) - {profile.kind}, {profile.country}; present in "
-              f"{', '.join(sorted(profile.countries))}; sectors: {', '.join(profile.sectors)}", highlight=False)
+    out.print(
+        f"[bold]{profile.name}[/bold] ({profile.id}) - {profile.kind}, {profile.country}; present in "
+        f"{', '.join(sorted(profile.countries))}; sectors: {', '.join(profile.sectors)}",
+        highlight=False,
+    )
     out.print(profile.summary, markup=False, highlight=False)
     for side in ("offers", "needs"):
         for dimension, items in profile.items(side).items():
             for item in items:
                 ev = evidence_view(item.evidence)
-                source = f"background knowledge: {ev['note']}" if ev["background"] else f"{ev['source']}: \"{ev['quote']}\""
-                out.print(f"  {side[:-1]} {dimension} (strength {item.strength}): {item.description}"
-                          f"{_flag(ev['background'])}  [{', '.join(item.tags)}]", markup=False, highlight=False)
+                source = (
+                    f"background knowledge: {ev['note']}" if ev["background"] else f'{ev["source"]}: "{ev["quote"]}"'
+                )
+                out.print(
+                    f"  {side[:-1]} {dimension} (strength {item.strength}): {item.description}"
+                    f"{_flag(ev['background'])}  [{', '.join(item.tags)}]",
+                    markup=False,
+                    highlight=False,
+                )
                 out.print(f"      {source}", markup=False, highlight=False, style="dim")
 
 
@@ -365,10 +440,16 @@ def profiles_show(
 @friendly_errors
 def profiles_validate(
     ctx: typer.Context,
-    folder: Annotated[Path | None, typer.Argument(help="Profile folder (default: --profiles or the shipped ones).",
-                                                  show_default=False)] = None,
-    sources: Annotated[Path | None, typer.Option(help="Folder of source documents the quotes must occur in.",
-                                                 envvar="MATCHMAKER_SOURCES", show_default=False)] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="Profile folder (default: --profiles or the shipped ones).", show_default=False),
+    ] = None,
+    sources: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of source documents the quotes must occur in.", envvar="MATCHMAKER_SOURCES", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Check every profile and report every problem at once (file, field, value, what is accepted).
 
@@ -386,10 +467,17 @@ def profiles_validate(
     assert profile_set is not None
     n_items = sum(1 for p in profile_set.profiles for _ in p.iter_items())
     n_background = sum(1 for p in profile_set.profiles for *_, i in p.iter_items() if i.evidence.is_background)
-    checked = f"quotes checked against {source_dir}" if source_dir else \
-        "quotes NOT checked: give --sources DIR or set MATCHMAKER_SOURCES"
-    out.print(f"{len(profile_set.profiles)} profiles, {n_items} items ({n_background} background knowledge): "
-              f"0 problems; {checked}.", markup=False, highlight=False)
+    checked = (
+        f"quotes checked against {source_dir}"
+        if source_dir
+        else "quotes NOT checked: give --sources DIR or set MATCHMAKER_SOURCES"
+    )
+    out.print(
+        f"{len(profile_set.profiles)} profiles, {n_items} items ({n_background} background knowledge): "
+        f"0 problems; {checked}.",
+        markup=False,
+        highlight=False,
+    )
 
 
 def _register_optional_commands() -> None:

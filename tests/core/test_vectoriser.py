@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from builders import market, profile
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from builders import market, profile
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.population import Population
 from matchmaker.core.vectoriser import ProfileVectoriser, analyse_words
@@ -14,8 +14,13 @@ from matchmaker.core.vectoriser import ProfileVectoriser, analyse_words
 
 def test_estimator_contract() -> None:
     vectoriser = ProfileVectoriser(tag_share=0.3, n_components=None)
-    assert vectoriser.get_params() == {"dimensions": None, "sectors": None, "tag_share": 0.3,
-                                       "n_components": None, "random_state": 0}
+    assert vectoriser.get_params() == {
+        "dimensions": None,
+        "sectors": None,
+        "tag_share": 0.3,
+        "n_components": None,
+        "random_state": 0,
+    }
     with pytest.raises(NotFittedError):
         vectoriser.transform(market())
     assert vectoriser.fit(market()) is vectoriser
@@ -51,8 +56,10 @@ def test_latent_components_give_dense_output_and_same_top_partner() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"tag_share": 2.0}, "tag_share must be between 0 and 1, got 2.0"),
-     ({"n_components": 0}, "n_components must be a positive integer, got 0")],
+    [
+        ({"tag_share": 2.0}, "tag_share must be between 0 and 1, got 2.0"),
+        ({"n_components": 0}, "n_components must be a positive integer, got 0"),
+    ],
     ids=["tag-share", "components"],
 )
 def test_bad_parameters_fail_in_fit(kwargs: dict, message: str) -> None:
