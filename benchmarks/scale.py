@@ -54,19 +54,29 @@ def machine() -> dict[str, Any]:
     """Cores, CPU and the BLAS numpy uses, as numpy and threadpoolctl report them."""
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         cpu = platform.processor()
     config = np.show_config(mode="dicts")
     blas = config.get("Build Dependencies", {}).get("blas", {})
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     return {
-        "cores": os.cpu_count(), "usable_cores": len(os.sched_getaffinity(0)), "cpu": cpu,
-        "memory_gb": round(memory_gb, 1), "python": platform.python_version(), "numpy": np.__version__,
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "memory_gb": round(memory_gb, 1),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
         "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
-        "blas_runtime": [f"{i['internal_api']} {i['version']} {i.get('architecture', '')} threads={i['num_threads']}"
-                         for i in threadpool_info() if i["user_api"] == "blas"],
+        "blas_runtime": [
+            f"{i['internal_api']} {i['version']} {i.get('architecture', '')} threads={i['num_threads']}"
+            for i in threadpool_info()
+            if i["user_api"] == "blas"
+        ],
     }
 
 
@@ -92,8 +102,8 @@ def bare_tiles(plan: ScoringPlan, side: int, workers: int, k: int, select: bool)
             for i in range(r0 - r0 % CANONICAL, r1, CANONICAL):
                 for j in range(c0 - c0 % CANONICAL, c1, CANONICAL):
                     i1, j1 = min(i + CANONICAL, r1), min(j + CANONICAL, c1)
-                    np.matmul(plan.left[i:i1], plan.right[j:j1].T, out=ab[i - r0:i1 - r0, j - c0:j1 - c0])
-                    np.matmul(plan.right[i:i1], plan.left[j:j1].T, out=ba[i - r0:i1 - r0, j - c0:j1 - c0])
+                    np.matmul(plan.left[i:i1], plan.right[j:j1].T, out=ab[i - r0 : i1 - r0, j - c0 : j1 - c0])
+                    np.matmul(plan.right[i:i1], plan.left[j:j1].T, out=ba[i - r0 : i1 - r0, j - c0 : j1 - c0])
         else:
             ab = (plan.left[r0:r1] @ plan.right[c0:c1].T).toarray()
             ba = (plan.right[r0:r1] @ plan.left[c0:c1].T).toarray()
@@ -140,8 +150,11 @@ def naive_pairs(population: Population, top: int) -> tuple[float, pd.DataFrame]:
             directed = []
             for giver, taker in ((a, b), (b, a)):
                 total = sum(weights[d] * mass[taker][d] for d in dims)
-                gained = sum(weights[d] * mass[taker][d] * min(1.0, float(offers[d][giver] @ needs[d][taker]))
-                             for d in dims if mass[taker][d] > 0)
+                gained = sum(
+                    weights[d] * mass[taker][d] * min(1.0, float(offers[d][giver] @ needs[d][taker]))
+                    for d in dims
+                    if mass[taker][d] > 0
+                )
                 directed.append(max(0.0, gained / total) if total > 0 else 0.0)
             ab, ba = directed
             reciprocal = 2 * ab * ba / (ab + ba) if ab + ba > 0 else 0.0
@@ -160,8 +173,9 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
-def run_size(n: int, top: int, seed: int, budget_mb: float, queries: int, adds: int, naive_max: int,
-             tile: int | None) -> dict[str, Any]:
+def run_size(
+    n: int, top: int, seed: int, budget_mb: float, queries: int, adds: int, naive_max: int, tile: int | None
+) -> dict[str, Any]:
     shipped = load_folder(SHIPPED)
     out: dict[str, Any] = {"n": n}
     with tempfile.TemporaryDirectory() as folder:
@@ -234,7 +248,8 @@ def run_size(n: int, top: int, seed: int, budget_mb: float, queries: int, adds: 
         ours = population.pairs(top=top, reasons=0)
         rows = {p.id: k for k, p in enumerate(population.profiles)}
         out["naive_same_top_pairs"] = [(int(a), int(b)) for a, b in zip(best.a, best.b, strict=True)] == [
-            (rows[m.a.id], rows[m.b.id]) for m in ours]
+            (rows[m.a.id], rows[m.b.id]) for m in ours
+        ]
         out["naive_max_score_difference"] = float(np.max(np.abs(best.score.to_numpy() - [m.score for m in ours])))
         log(f"n={n}: naive loop {out['naive_s']} s, same top pairs: {out['naive_same_top_pairs']}")
     del index, scores
@@ -261,20 +276,53 @@ def main() -> None:
         return
     results = []
     for n in (int(s) for s in args.sizes.split(",") if s.strip()):
-        command = [sys.executable, __file__, "--one", str(n), "--top", str(args.top), "--seed", str(args.seed),
-                   "--memory-budget-mb", str(args.memory_budget_mb), "--queries", str(args.queries),
-                   "--adds", str(args.adds), "--naive-max", str(args.naive_max)]
+        command = [
+            sys.executable,
+            __file__,
+            "--one",
+            str(n),
+            "--top",
+            str(args.top),
+            "--seed",
+            str(args.seed),
+            "--memory-budget-mb",
+            str(args.memory_budget_mb),
+            "--queries",
+            str(args.queries),
+            "--adds",
+            str(args.adds),
+            "--naive-max",
+            str(args.naive_max),
+        ]
         if args.tile:
             command += ["--tile", str(args.tile)]
         done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
         results.append(json.loads(done.stdout))
-    report = {"command": "python benchmarks/scale.py " + " ".join(sys.argv[1:]), "top": args.top,
-              "machine": machine(), "sizes": results}
+    report = {
+        "command": "python benchmarks/scale.py " + " ".join(sys.argv[1:]),
+        "top": args.top,
+        "machine": machine(),
+        "sizes": results,
+    }
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    columns = ["n", "vectors", "load_s", "vectorise_s", "allpairs_topk_s", "limit_s", "ratio_to_limit", "gemm_s",
-               "peak_rss_mb", "query_p50_ms", "query_p99_ms", "add_one_ms", "naive_s", "speedup_vs_naive"]
+    columns = [
+        "n",
+        "vectors",
+        "load_s",
+        "vectorise_s",
+        "allpairs_topk_s",
+        "limit_s",
+        "ratio_to_limit",
+        "gemm_s",
+        "peak_rss_mb",
+        "query_p50_ms",
+        "query_p99_ms",
+        "add_one_ms",
+        "naive_s",
+        "speedup_vs_naive",
+    ]
     print(pd.DataFrame(results).reindex(columns=columns).to_string(index=False))
 
 

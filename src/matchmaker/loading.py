@@ -134,7 +134,8 @@ def _fast_yaml(text: str) -> Any:
             tag = getattr(event, "tag", None)
             implicit = getattr(event, "implicit", True)
             if event.anchor is not None or (
-                    tag is not None and not (any(implicit) if isinstance(implicit, tuple) else implicit)):
+                tag is not None and not (any(implicit) if isinstance(implicit, tuple) else implicit)
+            ):
                 return _DOUBTFUL
             if isinstance(event, yaml.ScalarEvent):
                 value = _scalar(event)
@@ -276,12 +277,23 @@ class ItemCache:
         try:
             evidence = data["evidence"]
             tags = data.get("tags", ())
-            if (len(data) != 3 + ("tags" in data) or type(tags) not in (list, tuple) or type(evidence) is not dict
-                    or len(evidence) != ("source" in evidence) + ("quote" in evidence) + ("background" in evidence)):
+            if (
+                len(data) != 3 + ("tags" in data)
+                or type(tags) not in (list, tuple)
+                or type(evidence) is not dict
+                or len(evidence) != ("source" in evidence) + ("quote" in evidence) + ("background" in evidence)
+            ):
                 return None
             strength = data["strength"]
-            return (data["description"], type(strength), strength, tuple(tags), evidence.get("source"),
-                    evidence.get("quote"), evidence.get("background"))
+            return (
+                data["description"],
+                type(strength),
+                strength,
+                tuple(tags),
+                evidence.get("source"),
+                evidence.get("quote"),
+                evidence.get("background"),
+            )
         except (KeyError, TypeError, AttributeError):
             return None
 
@@ -444,14 +456,29 @@ def parquet_schema() -> Any:
     import pyarrow as pa  # type: ignore[import-untyped]  # imported here: heavy, and only for Parquet
 
     evidence = pa.struct([("source", pa.string()), ("quote", pa.string()), ("background", pa.string())])
-    item = pa.struct([("description", pa.string()), ("strength", pa.int64()), ("tags", pa.list_(pa.string())),
-                      ("evidence", evidence)])
+    item = pa.struct(
+        [
+            ("description", pa.string()),
+            ("strength", pa.int64()),
+            ("tags", pa.list_(pa.string())),
+            ("evidence", evidence),
+        ]
+    )
     side = pa.map_(pa.string(), pa.list_(item))
-    return pa.schema([
-        ("id", pa.string()), ("name", pa.string()), ("aliases", pa.list_(pa.string())), ("country", pa.string()),
-        ("presence", pa.list_(pa.string())), ("kind", pa.string()), ("sectors", pa.list_(pa.string())),
-        ("summary", pa.string()), ("offers", side), ("needs", side),
-    ])
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("name", pa.string()),
+            ("aliases", pa.list_(pa.string())),
+            ("country", pa.string()),
+            ("presence", pa.list_(pa.string())),
+            ("kind", pa.string()),
+            ("sectors", pa.list_(pa.string())),
+            ("summary", pa.string()),
+            ("offers", side),
+            ("needs", side),
+        ]
+    )
 
 
 def population_vocabulary_path(path: Path) -> Path:
@@ -477,14 +504,27 @@ def _jsonl_records(path: Path) -> Iterator[tuple[str, Any, list[Problem]]]:
             if not raw.strip():
                 continue
             if len(raw) > MAX_FILE_BYTES:
-                yield where, None, [Problem(where, "", f"{len(raw)} bytes",
-                                            f"line is {len(raw)} bytes; at most {MAX_FILE_BYTES} bytes are accepted")]
+                yield (
+                    where,
+                    None,
+                    [
+                        Problem(
+                            where,
+                            "",
+                            f"{len(raw)} bytes",
+                            f"line is {len(raw)} bytes; at most {MAX_FILE_BYTES} bytes are accepted",
+                        )
+                    ],
+                )
                 continue
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as err:
-                yield where, None, [Problem(where, "", f"byte {err.start}",
-                                            f"not UTF-8 (invalid byte at position {err.start})")]
+                yield (
+                    where,
+                    None,
+                    [Problem(where, "", f"byte {err.start}", f"not UTF-8 (invalid byte at position {err.start})")],
+                )
                 continue
             try:
                 yield where, json.loads(text, object_pairs_hook=_no_duplicate_keys), []
@@ -609,10 +649,18 @@ def profile_records(profiles: Iterable[Profile]) -> Iterator[dict[str, Any]]:
         return found
 
     for p in profiles:
-        yield {"id": p.id, "name": p.name, "aliases": list(p.aliases), "country": p.country,
-               "presence": list(p.presence), "kind": p.kind, "sectors": list(p.sectors), "summary": p.summary,
-               "offers": {d: [item(i) for i in items] for d, items in p.offers.items()},
-               "needs": {d: [item(i) for i in items] for d, items in p.needs.items()}}
+        yield {
+            "id": p.id,
+            "name": p.name,
+            "aliases": list(p.aliases),
+            "country": p.country,
+            "presence": list(p.presence),
+            "kind": p.kind,
+            "sectors": list(p.sectors),
+            "summary": p.summary,
+            "offers": {d: [item(i) for i in items] for d, items in p.offers.items()},
+            "needs": {d: [item(i) for i in items] for d, items in p.needs.items()},
+        }
 
 
 def _umask() -> int:
@@ -646,7 +694,7 @@ def _write_parquet(profiles: Sequence[Profile], path: Path) -> None:
     schema = parquet_schema()
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         for start in range(0, len(profiles), _BATCH * 4):
-            batch = list(profile_records(profiles[start: start + _BATCH * 4]))
+            batch = list(profile_records(profiles[start : start + _BATCH * 4]))
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
 
 
@@ -685,8 +733,10 @@ def write_profiles(profile_set: ProfileSet, out: Path, *, vocabulary_yaml: str |
             _atomic_file(out, lambda path: _write_parquet(profile_set.profiles, path))
         return out
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise MatchmakerError(f"{str(out)!r} already exists and is not an empty folder; choose a new path "
-                              f"or end it in {' or '.join(POPULATION_SUFFIXES)} for one file")
+        raise MatchmakerError(
+            f"{str(out)!r} already exists and is not an empty folder; choose a new path "
+            f"or end it in {' or '.join(POPULATION_SUFFIXES)} for one file"
+        )
     if not out.parent.is_dir():
         raise MatchmakerError(f"folder {str(out.parent)!r} does not exist; create it first")
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

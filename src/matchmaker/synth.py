@@ -27,12 +27,60 @@ from matchmaker.loading import ProfileSet
 T = TypeVar("T")
 MAX_DESCRIPTION = 300
 MAX_SUMMARY = 1000
-_PLACES = ("Kaveri", "Sakura", "Ganga", "Fuji", "Nilgiri", "Kamo", "Indus", "Hokkai", "Deccan", "Yamato",
-           "Konkan", "Shinano", "Narmada", "Biwa", "Malabar", "Tsukuba", "Godavari", "Kii", "Aravalli", "Tama",
-           "Sahyadri", "Setouchi", "Krishna", "Hakone", "Vindhya", "Izumo", "Tapti", "Aso", "Satpura", "Nagara")
-_FIELDS = ("Data", "Compute", "Robotics", "Health", "Speech", "Cloud", "Vision", "Analytics", "Learning",
-           "Language", "Sensor", "Quantum", "Logistics", "Fintech", "Mobility", "Energy", "Silicon", "Signal",
-           "Insight", "Automation")
+_PLACES = (
+    "Kaveri",
+    "Sakura",
+    "Ganga",
+    "Fuji",
+    "Nilgiri",
+    "Kamo",
+    "Indus",
+    "Hokkai",
+    "Deccan",
+    "Yamato",
+    "Konkan",
+    "Shinano",
+    "Narmada",
+    "Biwa",
+    "Malabar",
+    "Tsukuba",
+    "Godavari",
+    "Kii",
+    "Aravalli",
+    "Tama",
+    "Sahyadri",
+    "Setouchi",
+    "Krishna",
+    "Hakone",
+    "Vindhya",
+    "Izumo",
+    "Tapti",
+    "Aso",
+    "Satpura",
+    "Nagara",
+)
+_FIELDS = (
+    "Data",
+    "Compute",
+    "Robotics",
+    "Health",
+    "Speech",
+    "Cloud",
+    "Vision",
+    "Analytics",
+    "Learning",
+    "Language",
+    "Sensor",
+    "Quantum",
+    "Logistics",
+    "Fintech",
+    "Mobility",
+    "Energy",
+    "Silicon",
+    "Signal",
+    "Insight",
+    "Automation",
+)
 _SUFFIXES = {
     "startup": ("Labs", "AI", "Technologies", "Systems"),
     "corporate": ("Corporation", "Industries", "Holdings", "Solutions"),
@@ -44,8 +92,14 @@ _SUFFIXES = {
     "nonprofit": ("Foundation", "Trust"),
 }
 _GENERIC_SUFFIXES = ("Group", "Organisation", "Collective")
-_QUALIFIERS = ("at national scale", "for start-ups and small firms", "through a pilot programme",
-               "with long-term support", "for enterprise customers", "under an open licence")
+_QUALIFIERS = (
+    "at national scale",
+    "for start-ups and small firms",
+    "through a pilot programme",
+    "with long-term support",
+    "for enterprise customers",
+    "under an open licence",
+)
 
 
 @dataclass(frozen=True)
@@ -69,8 +123,10 @@ def _mixes(profiles: Sequence[Profile]) -> _Mixes:
     for p in profiles:
         for side, dimension, _, item in p.iter_items():
             pools.setdefault((side, dimension), []).append(item)
-    patterns = {side: tuple(tuple((d, len(items)) for d, items in p.items(side).items() if items)
-                            for p in profiles) for side in SIDES}
+    patterns = {
+        side: tuple(tuple((d, len(items)) for d, items in p.items(side).items() if items) for p in profiles)
+        for side in SIDES
+    }
     return _Mixes(
         kinds=tuple(p.kind for p in profiles),
         countries=tuple(p.country for p in profiles),
@@ -146,8 +202,9 @@ class _Generator:
         key = (description, strength, unique_tags)
         found = self.items.get(key)
         if found is None:
-            found = self.items[key] = Item(description=description, strength=strength, tags=unique_tags,
-                                           evidence=self.evidence)
+            found = self.items[key] = Item(
+                description=description, strength=strength, tags=unique_tags, evidence=self.evidence
+            )
         return found
 
     def name(self, kind: str) -> str:
@@ -171,15 +228,27 @@ class _Generator:
         sides: dict[Side, dict[str, tuple[Item, ...]]] = {}
         for side in SIDES:
             pattern = self.pick(m.patterns[side])
-            sides[side] = {dimension: tuple(self.item(side, dimension, sectors, presence) for _ in range(count))
-                           for dimension, count in pattern if (side, dimension) in m.pools}
+            sides[side] = {
+                dimension: tuple(self.item(side, dimension, sectors, presence) for _ in range(count))
+                for dimension, count in pattern
+                if (side, dimension) in m.pools
+            }
         name = self.name(kind)
-        return Profile(id=org_id, name=name, country=country, presence=presence, kind=kind, sectors=sectors,
-                       summary=self.summary(name, kind, country, sectors, sides), offers=sides["offers"],
-                       needs=sides["needs"])
+        return Profile(
+            id=org_id,
+            name=name,
+            country=country,
+            presence=presence,
+            kind=kind,
+            sectors=sectors,
+            summary=self.summary(name, kind, country, sectors, sides),
+            offers=sides["offers"],
+            needs=sides["needs"],
+        )
 
-    def summary(self, name: str, kind: str, country: str, sectors: Sequence[str],
-                sides: dict[Side, dict[str, tuple[Item, ...]]]) -> str:
+    def summary(
+        self, name: str, kind: str, country: str, sectors: Sequence[str], sides: dict[Side, dict[str, tuple[Item, ...]]]
+    ) -> str:
         fields = ", ".join(s.replace("-", " ") for s in sectors)
         text = f"{name} is a synthetic {kind} organisation based in {_country_name(country)}, working in {fields}."
         phrases: tuple[tuple[Side, str], ...] = (("offers", "It offers"), ("needs", "It needs"))

@@ -22,61 +22,106 @@ from matchmaker.core.scoring import (
 from matchmaker.loading import ProfileSet
 from matchmaker.synth import synthesise
 
-WORDS = ["gpu", "cloud", "factory", "sensor", "data", "speech", "hindi", "hospital", "records", "robot",
-         "researchers", "governance", "safety", "datacenter", "models", "language", "steel", "finance"]
+WORDS = [
+    "gpu",
+    "cloud",
+    "factory",
+    "sensor",
+    "data",
+    "speech",
+    "hindi",
+    "hospital",
+    "records",
+    "robot",
+    "researchers",
+    "governance",
+    "safety",
+    "datacenter",
+    "models",
+    "language",
+    "steel",
+    "finance",
+]
 text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
 # Up to four items of strength up to 3 in one dimension: offers longer than 1, so caps are exercised.
-side = st.dictionaries(st.sampled_from(["data", "compute", "talent", "domain"]),
-                       st.lists(st.tuples(text, st.integers(1, 3)), min_size=1, max_size=4), max_size=3)
+side = st.dictionaries(
+    st.sampled_from(["data", "compute", "talent", "domain"]),
+    st.lists(st.tuples(text, st.integers(1, 3)), min_size=1, max_size=4),
+    max_size=3,
+)
 
 
 @st.composite
 def populations(draw: st.DrawFn) -> list[Profile]:
     n = draw(st.integers(2, 14))
-    return [profile(f"org-{k:02d}", country=draw(st.sampled_from(["JP", "IN", "SG"])),
-                    sectors=tuple(draw(st.sets(st.sampled_from(["manufacturing", "healthcare", "cloud"]), min_size=1))),
-                    offers=draw(side), needs=draw(side)) for k in range(n)]
+    return [
+        profile(
+            f"org-{k:02d}",
+            country=draw(st.sampled_from(["JP", "IN", "SG"])),
+            sectors=tuple(draw(st.sets(st.sampled_from(["manufacturing", "healthcare", "cloud"]), min_size=1))),
+            offers=draw(side),
+            needs=draw(side),
+        )
+        for k in range(n)
+    ]
 
 
 def brute_force(population: Population, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-organisation top k from the full score matrix: score descending, then index."""
-    full = score_block(population.matrices, np.arange(len(population)), population.context, population.settings,
-                       population.dimensions)
+    full = score_block(
+        population.matrices, np.arange(len(population)), population.context, population.settings, population.dimensions
+    )
     np.fill_diagonal(full, 0.0)
     index = np.full((len(population), k), -1)
     for a, row in enumerate(full):
         order = np.lexsort((np.arange(len(row)), -row))[:k]
         order = order[row[order] > 0]
-        index[a, :len(order)] = order
+        index[a, : len(order)] = order
     return index, full
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(populations(), st.sampled_from([None, 3, 6]), st.sampled_from(sorted(COMBINERS)), st.integers(1, 6),
-       st.integers(1, 2), st.integers(1, 5), st.floats(0, 0.5), st.booleans())
-def test_blocked_equals_unblocked(profiles: list[Profile], components: int | None, combiner: str, block_rows: int,
-                                  n_jobs: int, k: int, cross_weight: float, cross_only: bool) -> None:
+@given(
+    populations(),
+    st.sampled_from([None, 3, 6]),
+    st.sampled_from(sorted(COMBINERS)),
+    st.integers(1, 6),
+    st.integers(1, 2),
+    st.integers(1, 5),
+    st.floats(0, 0.5),
+    st.booleans(),
+)
+def test_blocked_equals_unblocked(
+    profiles: list[Profile],
+    components: int | None,
+    combiner: str,
+    block_rows: int,
+    n_jobs: int,
+    k: int,
+    cross_weight: float,
+    cross_only: bool,
+) -> None:
     if not any(p.offers or p.needs for p in profiles):
         return  # a population with no items at all cannot be fitted; that is its own test
-    population = Population.fit(profiles, n_components=components,
-                                settings=ScoringSettings(combiner=combiner, cross_border_weight=cross_weight))
+    population = Population.fit(
+        profiles, n_components=components, settings=ScoringSettings(combiner=combiner, cross_border_weight=cross_weight)
+    )
     m, ctx, chosen, dims = population.matrices, population.context, population.settings, population.dimensions
     whole = top_partners_all(m, ctx, chosen, dims, k, block_rows=len(population), n_jobs=1)
     tiled = top_partners_all(m, ctx, chosen, dims, k, block_rows=block_rows, n_jobs=n_jobs)
     np.testing.assert_array_equal(tiled[0], whole[0])
     np.testing.assert_array_equal(tiled[1], whole[1])
-    pairs_whole = top_pairs(m, ctx, chosen, dims, k, block_rows=len(population), n_jobs=1,
-                            cross_border_only=cross_only)
-    pairs_tiled = top_pairs(m, ctx, chosen, dims, k, block_rows=block_rows, n_jobs=n_jobs,
-                            cross_border_only=cross_only)
+    pairs_whole = top_pairs(m, ctx, chosen, dims, k, block_rows=len(population), n_jobs=1, cross_border_only=cross_only)
+    pairs_tiled = top_pairs(m, ctx, chosen, dims, k, block_rows=block_rows, n_jobs=n_jobs, cross_border_only=cross_only)
     for x, y in zip(pairs_tiled, pairs_whole, strict=True):
         np.testing.assert_array_equal(x, y)
     # ... and both agree with the full matrix (exactly for exact vectors, to float32 rounding for latent ones).
     index, full = brute_force(population, k)
     tolerance = 1e-12 if components is None else 1e-5
     got = np.where(whole[0] >= 0, whole[1], 0.0)
-    np.testing.assert_allclose(got, np.where(index >= 0, np.take_along_axis(full, np.maximum(index, 0), 1), 0.0),
-                               atol=tolerance)
+    np.testing.assert_allclose(
+        got, np.where(index >= 0, np.take_along_axis(full, np.maximum(index, 0), 1), 0.0), atol=tolerance
+    )
     if components is None:
         np.testing.assert_array_equal(whole[0], index)
     a, b, s = pairs_whole
@@ -84,28 +129,39 @@ def test_blocked_equals_unblocked(profiles: list[Profile], components: int | Non
     np.testing.assert_allclose(s, full[a, b], atol=tolerance)
     for row in range(min(3, len(population))):  # one organisation against everyone agrees too
         found = top_partners(m, row, ctx, chosen, dims, k)
-        np.testing.assert_allclose(full[row, found], np.sort(full[row])[::-1][:len(found)], atol=tolerance)
+        np.testing.assert_allclose(full[row, found], np.sort(full[row])[::-1][: len(found)], atol=tolerance)
 
 
 @pytest.fixture(scope="module")
 def synthetic(shipped: ProfileSet) -> Population:
     """More than two canonical blocks of latent vectors: tiles cross block boundaries."""
     profiles = synthesise(shipped, 1300, seed=4).profiles
-    return Population.fit(profiles, dimensions=tuple(shipped.vocabulary.dimensions),
-                          sectors=tuple(shipped.vocabulary.sectors), n_components=24)
+    return Population.fit(
+        profiles,
+        dimensions=tuple(shipped.vocabulary.dimensions),
+        sectors=tuple(shipped.vocabulary.sectors),
+        n_components=24,
+    )
 
 
-@pytest.mark.parametrize(("block_rows", "n_jobs"), [(512, 2), (300, 2), (1024, 1), (77, 2)],
-                         ids=["canonical", "unaligned", "single-thread", "small"])
+@pytest.mark.parametrize(
+    ("block_rows", "n_jobs"),
+    [(512, 2), (300, 2), (1024, 1), (77, 2)],
+    ids=["canonical", "unaligned", "single-thread", "small"],
+)
 def test_blocked_equals_unblocked_on_latent_vectors_across_canonical_blocks(
-        synthetic: Population, block_rows: int, n_jobs: int) -> None:
+    synthetic: Population, block_rows: int, n_jobs: int
+) -> None:
     m, ctx, chosen, dims = synthetic.matrices, synthetic.context, synthetic.settings, synthetic.dimensions
     whole = top_partners_all(m, ctx, chosen, dims, 7, block_rows=len(synthetic), n_jobs=1)
     tiled = top_partners_all(m, ctx, chosen, dims, 7, block_rows=block_rows, n_jobs=n_jobs)
     np.testing.assert_array_equal(tiled[0], whole[0])
     np.testing.assert_array_equal(tiled[1], whole[1])
-    for x, y in zip(top_pairs(m, ctx, chosen, dims, 25, block_rows=block_rows, n_jobs=n_jobs),
-                    top_pairs(m, ctx, chosen, dims, 25, block_rows=len(synthetic), n_jobs=1), strict=True):
+    for x, y in zip(
+        top_pairs(m, ctx, chosen, dims, 25, block_rows=block_rows, n_jobs=n_jobs),
+        top_pairs(m, ctx, chosen, dims, 25, block_rows=len(synthetic), n_jobs=1),
+        strict=True,
+    ):
         np.testing.assert_array_equal(x, y)
     plan = ScoringPlan.build(m, ctx, chosen, dims)
     assert plan.capped and plan.clamp  # caps and latent negatives are exercised
@@ -118,8 +174,12 @@ def test_latent_results_match_the_full_matrix(synthetic: Population) -> None:
     assert (index[:, 0] >= 0).all() and (np.diff(score, axis=1) <= 0).all()
     best = synthetic.pairs(top=5, reasons=0)
     assert [(m.a.id, m.b.id) for m in best] == [
-        (synthetic.profiles[a].id, synthetic.profiles[b].id) for a, b in zip(*top_pairs(
-            synthetic.matrices, synthetic.context, synthetic.settings, synthetic.dimensions, 5)[:2], strict=True)]
+        (synthetic.profiles[a].id, synthetic.profiles[b].id)
+        for a, b in zip(
+            *top_pairs(synthetic.matrices, synthetic.context, synthetic.settings, synthetic.dimensions, 5)[:2],
+            strict=True,
+        )
+    ]
 
 
 def test_query_matches_all_pairs(synthetic: Population) -> None:

@@ -16,8 +16,9 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("name", ["population.jsonl", "population.parquet", "population"],
-                         ids=["jsonl", "parquet", "folder"])
+@pytest.mark.parametrize(
+    "name", ["population.jsonl", "population.parquet", "population"], ids=["jsonl", "parquet", "folder"]
+)
 def test_synth_then_rank_from_the_written_population(tmp_path: Path, name: str) -> None:
     out = tmp_path / name
     code, stdout, _ = run("synth", "--n", "40", "--seed", "2", "--out", str(out))

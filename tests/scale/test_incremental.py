@@ -21,8 +21,9 @@ def dense(matrix: object) -> np.ndarray:
 
 
 def assert_same_matrices(got: ProfileMatrices, expected: ProfileMatrices) -> None:
-    for x, y in zip([*got.offers, *got.needs, got.sectors], [*expected.offers, *expected.needs, expected.sectors],
-                    strict=True):
+    for x, y in zip(
+        [*got.offers, *got.needs, got.sectors], [*expected.offers, *expected.needs, expected.sectors], strict=True
+    ):
         np.testing.assert_array_equal(dense(x), dense(y))
     np.testing.assert_array_equal(got.need_mass, expected.need_mass)
 
@@ -39,13 +40,19 @@ def base(request: pytest.FixtureRequest, shipped: ProfileSet, monkeypatch: pytes
     monkeypatch.setattr(population_module, "CHUNK_ROWS", 16)
     monkeypatch.setattr(population_module, "TAIL_ROWS", 4)
     profiles = synthesise(shipped, 40, seed=6).profiles
-    return Population.fit(profiles, dimensions=tuple(shipped.vocabulary.dimensions),
-                          sectors=tuple(shipped.vocabulary.sectors), n_components=request.param)
+    return Population.fit(
+        profiles,
+        dimensions=tuple(shipped.vocabulary.dimensions),
+        sectors=tuple(shipped.vocabulary.sectors),
+        n_components=request.param,
+    )
 
 
 def newcomers(shipped: ProfileSet, count: int) -> list[Profile]:
-    return [p.model_copy(update={"id": f"new-{k}", "name": f"Newcomer {k}"})
-            for k, p in enumerate(synthesise(shipped, count, seed=99).profiles)]
+    return [
+        p.model_copy(update={"id": f"new-{k}", "name": f"Newcomer {k}"})
+        for k, p in enumerate(synthesise(shipped, count, seed=99).profiles)
+    ]
 
 
 def test_adding_equals_transforming_the_grown_population(base: Population, shipped: ProfileSet) -> None:
@@ -99,8 +106,13 @@ def test_words_the_vocabulary_never_saw_are_ignored_until_a_refit() -> None:
     stranger = profile("stranger", offers={"data": "quasar telemetry"}, needs={"compute": "zeppelin hangars"})
     grown = base.with_profile(stranger)
     assert grown.partners("stranger") == []  # no known word: a zero vector, nothing met yet
-    refitted = Population.fit([*market(), stranger, profile("hangar", offers={"compute": "zeppelin hangars"},
-                                                             needs={"data": "quasar telemetry"})])
+    refitted = Population.fit(
+        [
+            *market(),
+            stranger,
+            profile("hangar", offers={"compute": "zeppelin hangars"}, needs={"data": "quasar telemetry"}),
+        ]
+    )
     assert [m.b.id for m in refitted.partners("stranger")] == ["hangar"]
 
 

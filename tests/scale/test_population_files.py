@@ -82,8 +82,9 @@ def test_problems_name_the_line_and_field(tmp_path: Path, population: ProfileSet
     found, problems = validate_profiles(path)
     messages = [str(p) for p in problems]
     assert found is None
-    assert any(m.startswith(f"bad.jsonl:2: offers.{dimension}[0].strength: strength must be a whole number")
-               for m in messages), messages
+    assert any(
+        m.startswith(f"bad.jsonl:2: offers.{dimension}[0].strength: strength must be a whole number") for m in messages
+    ), messages
     assert any(m.startswith("bad.jsonl:2: colour: unknown key 'colour'") for m in messages)
     assert any(m.startswith("bad.jsonl:3: invalid JSON") for m in messages)
     assert any(m.startswith("bad.jsonl:4: invalid JSON: duplicate key 'id'") for m in messages)
@@ -100,7 +101,8 @@ def test_parquet_with_an_unknown_column(tmp_path: Path) -> None:
     _, problems = validate_profiles(tmp_path / "odd.parquet")
     assert [str(p) for p in problems] == [
         "odd.parquet: colour: unknown column 'colour'; accepted: id, name, aliases, country, presence, kind, "
-        "sectors, summary, offers, needs"]
+        "sectors, summary, offers, needs"
+    ]
     (tmp_path / "broken.parquet").write_bytes(b"not parquet")
     assert "not a readable Parquet file" in str(validate_profiles(tmp_path / "broken.parquet")[1][0])
 
@@ -125,8 +127,13 @@ def test_fast_yaml_reads_what_the_strict_loader_reads() -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("a: &x 1\nb: *x\n", "anchors"), ("a: 1\na: 2\n", "duplicate key"), ("a: !!str b\n", "tags"),
-     ("a: 1\n---\nb: 2\n", "another document"), ("a: [1, 2\n", "invalid YAML")],
+    [
+        ("a: &x 1\nb: *x\n", "anchors"),
+        ("a: 1\na: 2\n", "duplicate key"),
+        ("a: !!str b\n", "tags"),
+        ("a: 1\n---\nb: 2\n", "another document"),
+        ("a: [1, 2\n", "invalid YAML"),
+    ],
     ids=["alias", "duplicate", "tag", "documents", "syntax"],
 )
 def test_fast_yaml_leaves_refusals_to_the_strict_loader(text: str, message: str) -> None:

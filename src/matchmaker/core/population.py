@@ -176,8 +176,9 @@ class _Growable:
             return True
 
     def view(self, n: int, sectors: Matrix) -> ProfileMatrices:
-        return ProfileMatrices(tuple(x[:n] for x in self.offers), tuple(x[:n] for x in self.needs),
-                               self.need_mass[:n], sectors)
+        return ProfileMatrices(
+            tuple(x[:n] for x in self.offers), tuple(x[:n] for x in self.needs), self.need_mass[:n], sectors
+        )
 
 
 def _is_dense(m: ProfileMatrices) -> bool:
@@ -202,8 +203,12 @@ def _concat(chunks: Sequence[ProfileMatrices]) -> ProfileMatrices:
 
 
 def _take_rows(m: ProfileMatrices, rows: IntArray | slice) -> ProfileMatrices:
-    return ProfileMatrices(tuple(x[rows] for x in m.offers), tuple(x[rows] for x in m.needs),
-                           m.need_mass[rows], sp.csr_matrix(m.sectors[rows]))
+    return ProfileMatrices(
+        tuple(x[rows] for x in m.offers),
+        tuple(x[rows] for x in m.needs),
+        m.need_mass[rows],
+        sp.csr_matrix(m.sectors[rows]),
+    )
 
 
 def _dense_rows(matrix: Matrix, rows: IntArray) -> NDArray[np.float64]:
@@ -228,16 +233,21 @@ def _split(m: ProfileMatrices) -> tuple[ProfileMatrices, ...]:
 
 def _replace_row(chunk: ProfileMatrices, row: int, new: ProfileMatrices) -> ProfileMatrices:
     if _is_dense(chunk):
+
         def put(x: Matrix, y: Matrix) -> Matrix:
             out = np.array(x, copy=True)
             out[row] = np.asarray(y)[0]
             return out
+
         mass = chunk.need_mass.copy()
         mass[row] = new.need_mass[0]
-        sectors = sp.vstack([chunk.sectors[:row], new.sectors, chunk.sectors[row + 1:]], format="csr")
-        return ProfileMatrices(tuple(put(x, y) for x, y in zip(chunk.offers, new.offers, strict=True)),
-                               tuple(put(x, y) for x, y in zip(chunk.needs, new.needs, strict=True)),
-                               mass, sectors)
+        sectors = sp.vstack([chunk.sectors[:row], new.sectors, chunk.sectors[row + 1 :]], format="csr")
+        return ProfileMatrices(
+            tuple(put(x, y) for x, y in zip(chunk.offers, new.offers, strict=True)),
+            tuple(put(x, y) for x, y in zip(chunk.needs, new.needs, strict=True)),
+            mass,
+            sectors,
+        )
     head, tail = _take_rows(chunk, slice(0, row)), _take_rows(chunk, slice(row + 1, chunk.n))
     return _concat([head, new, tail])
 
@@ -272,19 +282,41 @@ class Population:
     index: Mapping[str, int]
     context: Context
 
-    def __init__(self, profiles: Sequence[Profile], vectoriser: ProfileVectoriser, matrices: ProfileMatrices,
-                 settings: ScoringSettings) -> None:
+    def __init__(
+        self,
+        profiles: Sequence[Profile],
+        vectoriser: ProfileVectoriser,
+        matrices: ProfileMatrices,
+        settings: ScoringSettings,
+    ) -> None:
         profiles = tuple(profiles)
         if matrices.n != len(profiles):
             raise MatchmakerError(f"{matrices.n} matrix rows for {len(profiles)} profiles; they must match")
         registry = _Registry(profiles)
-        self._set(profiles, vectoriser, settings, (matrices,), None, registry,
-                  np.array([p.country for p in profiles]), whole=matrices)
+        self._set(
+            profiles,
+            vectoriser,
+            settings,
+            (matrices,),
+            None,
+            registry,
+            np.array([p.country for p in profiles]),
+            whole=matrices,
+        )
 
-    def _set(self, profiles: tuple[Profile, ...], vectoriser: ProfileVectoriser, settings: ScoringSettings,
-             chunks: tuple[ProfileMatrices, ...], growable: _Growable | None, registry: _Registry,
-             countries: NDArray[np.str_], whole: ProfileMatrices | None = None,
-             caches: dict[str, dict[Any, Any]] | None = None, tail: bool = False) -> None:
+    def _set(
+        self,
+        profiles: tuple[Profile, ...],
+        vectoriser: ProfileVectoriser,
+        settings: ScoringSettings,
+        chunks: tuple[ProfileMatrices, ...],
+        growable: _Growable | None,
+        registry: _Registry,
+        countries: NDArray[np.str_],
+        whole: ProfileMatrices | None = None,
+        caches: dict[str, dict[Any, Any]] | None = None,
+        tail: bool = False,
+    ) -> None:
         self.profiles = profiles
         self.vectoriser = vectoriser
         self.settings = settings.validated(vectoriser.dimensions_)
@@ -298,24 +330,47 @@ class Population:
         self._whole_lock = threading.Lock()
         # Per-population caches of derived arrays: need shares per weights, presence per country, and
         # each chunk's row support (chunk id -> (chunk, support); kept only for this population's chunks).
-        self._caches: dict[str, dict[Any, Any]] = caches if caches is not None else {
-            "shares": {}, "presence": {}, "support": {}}
+        self._caches: dict[str, dict[Any, Any]] = (
+            caches if caches is not None else {"shares": {}, "presence": {}, "support": {}}
+        )
 
-    def _derive(self, profiles: tuple[Profile, ...], chunks: tuple[ProfileMatrices, ...],
-                growable: _Growable | None, registry: _Registry, countries: NDArray[np.str_],
-                settings: ScoringSettings | None = None, tail: bool | None = None,
-                supports: dict[int, Any] | None = None) -> Population:
+    def _derive(
+        self,
+        profiles: tuple[Profile, ...],
+        chunks: tuple[ProfileMatrices, ...],
+        growable: _Growable | None,
+        registry: _Registry,
+        countries: NDArray[np.str_],
+        settings: ScoringSettings | None = None,
+        tail: bool | None = None,
+        supports: dict[int, Any] | None = None,
+    ) -> Population:
         derived = object.__new__(Population)
         support = self._caches["support"] if supports is None else supports
         kept = {id(c): support[id(c)] for c in chunks if id(c) in support and support[id(c)][0] is c}
-        derived._set(profiles, self.vectoriser, settings or self.settings, chunks, growable, registry, countries,
-                     caches={"shares": {}, "presence": {}, "support": kept}, tail=self._tail if tail is None else tail)
+        derived._set(
+            profiles,
+            self.vectoriser,
+            settings or self.settings,
+            chunks,
+            growable,
+            registry,
+            countries,
+            caches={"shares": {}, "presence": {}, "support": kept},
+            tail=self._tail if tail is None else tail,
+        )
         return derived
 
     @classmethod
-    def fit(cls, profiles: Iterable[Profile], *, dimensions: Sequence[str] | None = None,
-            sectors: Sequence[str] | None = None, settings: ScoringSettings | None = None,
-            n_components: NComponents = "auto") -> Population:
+    def fit(
+        cls,
+        profiles: Iterable[Profile],
+        *,
+        dimensions: Sequence[str] | None = None,
+        sectors: Sequence[str] | None = None,
+        settings: ScoringSettings | None = None,
+        n_components: NComponents = "auto",
+    ) -> Population:
         """Fit the vectoriser on ``profiles`` and vectorise them.
 
         ``n_components="auto"`` (the default, also the CLI's) keeps exact sparse vectors for up to
@@ -354,8 +409,9 @@ class Population:
             row = self.index.get(org_id)
             if row is not None:
                 return self.profiles[row]
-        candidates = {name: held[-1] for name, ids in list(names.items())
-                      if (held := [i for i in ids if i in self.index])}
+        candidates = {
+            name: held[-1] for name, ids in list(names.items()) if (held := [i for i in ids if i in self.index])
+        }
         matches = process.extract(query.casefold(), list(candidates), scorer=fuzz.WRatio, limit=6, score_cutoff=60)
         suggestions = list(dict.fromkeys(candidates[name] for name, _, _ in matches))[:3]
         raise UnknownOrganisation(query, suggestions)
@@ -373,11 +429,15 @@ class Population:
         key = tuple(alpha.tolist())
         found = cache.get(key)
         if found is None:
-            dtype = np.float32 if _is_dense(self._chunks[0]) and self._chunks[0].offers[0].dtype == np.float32 \
+            dtype = (
+                np.float32
+                if _is_dense(self._chunks[0]) and self._chunks[0].offers[0].dtype == np.float32
                 else np.float64
+            )
             # Column-major, so each dimension's shares are contiguous for the per-dimension products.
             found = cache[key] = np.asfortranarray(
-                np.concatenate([need_shares(c.need_mass, alpha) for c in self._chunks]), dtype=dtype)
+                np.concatenate([need_shares(c.need_mass, alpha) for c in self._chunks]), dtype=dtype
+            )
         return found
 
     def _blocks(self) -> tuple[ProfileMatrices, ...]:
@@ -402,9 +462,18 @@ class Population:
             found = cache[country] = np.array([country in p.countries for p in self.profiles], dtype=bool)
         return found
 
-    def partners(self, org: str, *, top: int = 10, settings: ScoringSettings | None = None,
-                 dimension: str | None = None, country: str | None = None,
-                 cross_border: bool = False, exclude: Collection[str] = (), reasons: int = 3) -> list[Match]:
+    def partners(
+        self,
+        org: str,
+        *,
+        top: int = 10,
+        settings: ScoringSettings | None = None,
+        dimension: str | None = None,
+        country: str | None = None,
+        cross_border: bool = False,
+        exclude: Collection[str] = (),
+        reasons: int = 3,
+    ) -> list[Match]:
         """The best partners for ``org``, best first; only partners with a score above 0.
 
         One organisation against everyone: a matrix-vector product per dimension, then the reasons
@@ -426,14 +495,30 @@ class Population:
                     allowed[self.index[excluded]] = False
         row = self.index[profile.id]
         blocks = self._blocks()
-        found = top_partners(blocks, row, self.context, chosen, self.dimensions, top, allowed,
-                             shares=self._shares(chosen), supports=self._supports(blocks))
+        found = top_partners(
+            blocks,
+            row,
+            self.context,
+            chosen,
+            self.dimensions,
+            top,
+            allowed,
+            shares=self._shares(chosen),
+            supports=self._supports(blocks),
+        )
         return self._matches(np.full(len(found), row), found, chosen, reasons)
 
-    def all_partners(self, *, top: int = 10, settings: ScoringSettings | None = None,
-                     dimension: str | None = None, block_rows: int | None = None,
-                     memory_budget_mb: float = 512.0, progress: Callable[[int, int], None] | None = None,
-                     n_jobs: int | None = None) -> tuple[IntArray, FloatArray]:
+    def all_partners(
+        self,
+        *,
+        top: int = 10,
+        settings: ScoringSettings | None = None,
+        dimension: str | None = None,
+        block_rows: int | None = None,
+        memory_budget_mb: float = 512.0,
+        progress: Callable[[int, int], None] | None = None,
+        n_jobs: int | None = None,
+    ) -> tuple[IntArray, FloatArray]:
         """The ``top`` best partners of every organisation at once, without explanations.
 
         Returns ``(index, score)``, both (n, top), rows in ``profiles`` order: row a lists a's partners'
@@ -442,21 +527,48 @@ class Population:
         ``block_rows``, ``memory_budget_mb`` or ``n_jobs``.
         """
         chosen = self._settings(settings, dimension)
-        return top_partners_all(self.matrices, self.context, chosen, self.dimensions, top, block_rows=block_rows,
-                                memory_budget_mb=memory_budget_mb, progress=progress, n_jobs=n_jobs)
+        return top_partners_all(
+            self.matrices,
+            self.context,
+            chosen,
+            self.dimensions,
+            top,
+            block_rows=block_rows,
+            memory_budget_mb=memory_budget_mb,
+            progress=progress,
+            n_jobs=n_jobs,
+        )
 
-    def pairs(self, *, top: int = 10, settings: ScoringSettings | None = None, cross_border: bool = False,
-              dimension: str | None = None, block_rows: int | None = None, memory_budget_mb: float = 512.0,
-              progress: Callable[[int, int], None] | None = None, reasons: int = 3) -> list[Match]:
+    def pairs(
+        self,
+        *,
+        top: int = 10,
+        settings: ScoringSettings | None = None,
+        cross_border: bool = False,
+        dimension: str | None = None,
+        block_rows: int | None = None,
+        memory_budget_mb: float = 512.0,
+        progress: Callable[[int, int], None] | None = None,
+        reasons: int = 3,
+    ) -> list[Match]:
         """The best unordered pairs in the population, best first."""
         chosen = self._settings(settings, dimension)
-        a, b, _ = top_pairs(self.matrices, self.context, chosen, self.dimensions, top,
-                            cross_border_only=cross_border, block_rows=block_rows,
-                            memory_budget_mb=memory_budget_mb, progress=progress)
+        a, b, _ = top_pairs(
+            self.matrices,
+            self.context,
+            chosen,
+            self.dimensions,
+            top,
+            cross_border_only=cross_border,
+            block_rows=block_rows,
+            memory_budget_mb=memory_budget_mb,
+            progress=progress,
+        )
         return self._matches(a, b, chosen, reasons)
 
-    def explain(self, org_a: str, org_b: str, *, settings: ScoringSettings | None = None,
-                dimension: str | None = None) -> Match:
+    def explain(
+        self, org_a: str, org_b: str, *, settings: ScoringSettings | None = None, dimension: str | None = None
+    ) -> Match:
         """The full breakdown of one pair, both directions, with every contributing item pair."""
         a, b = self.resolve(org_a), self.resolve(org_b)
         if a.id == b.id:
@@ -474,15 +586,25 @@ class Population:
                 local = rows[lo:hi] - start
                 if support is None and local.size * chunk.offers[0].shape[1] <= _DENSE_ITEM_CELLS:
                     # Few rows of exact vectors: dense is far cheaper to gather and multiply.
-                    parts.append(ProfileMatrices(tuple(_dense_rows(x, local) for x in chunk.offers),
-                                                 tuple(_dense_rows(x, local) for x in chunk.needs),
-                                                 chunk.need_mass[local], _dense_rows(chunk.sectors, local)))
+                    parts.append(
+                        ProfileMatrices(
+                            tuple(_dense_rows(x, local) for x in chunk.offers),
+                            tuple(_dense_rows(x, local) for x in chunk.needs),
+                            chunk.need_mass[local],
+                            _dense_rows(chunk.sectors, local),
+                        )
+                    )
                 elif support is None:
                     parts.append(_take_rows(chunk, local))
                 else:  # dense sector rows from the support: no sparse indexing on the query path
-                    parts.append(ProfileMatrices(tuple(x[local] for x in chunk.offers),
-                                                 tuple(x[local] for x in chunk.needs), chunk.need_mass[local],
-                                                 support.sector_sets[support.sector_codes[local]]))
+                    parts.append(
+                        ProfileMatrices(
+                            tuple(x[local] for x in chunk.offers),
+                            tuple(x[local] for x in chunk.needs),
+                            chunk.need_mass[local],
+                            support.sector_sets[support.sector_codes[local]],
+                        )
+                    )
             start += chunk.n
         if not parts:
             return _take_rows(self._chunks[0], rows)
@@ -493,27 +615,50 @@ class Population:
             return ProfileMatrices(
                 tuple(np.concatenate([p.offers[d] for p in parts]) for d in range(len(parts[0].offers))),
                 tuple(np.concatenate([p.needs[d] for p in parts]) for d in range(len(parts[0].needs))),
-                np.concatenate([p.need_mass for p in parts]), np.concatenate([p.sectors for p in parts]))
+                np.concatenate([p.need_mass for p in parts]),
+                np.concatenate([p.sectors for p in parts]),
+            )
         return _concat([replace(p, sectors=sp.csr_matrix(p.sectors)) for p in parts])
 
     def _matches(self, a: IntArray, b: IntArray, settings: ScoringSettings, reasons: int | None) -> list[Match]:
         rows = np.unique(np.concatenate([a, b]))
         local_a, local_b = np.searchsorted(rows, a), np.searchsorted(rows, b)
-        parts = pair_components(self._rows(rows), local_a, local_b, Context(self.context.countries[rows]), settings,
-                                self.dimensions)
+        parts = pair_components(
+            self._rows(rows), local_a, local_b, Context(self.context.countries[rows]), settings, self.dimensions
+        )
         vectors = self._item_vectors([self.profiles[r] for r in rows.tolist()]) if reasons != 0 else _NO_VECTORS
-        return [self._match(k, parts, self.profiles[a[k]], self.profiles[b[k]], settings, reasons, vectors)
-                for k in range(len(a))]
+        return [
+            self._match(k, parts, self.profiles[a[k]], self.profiles[b[k]], settings, reasons, vectors)
+            for k in range(len(a))
+        ]
 
-    def _match(self, k: int, parts: PairComponents, a: Profile, b: Profile, settings: ScoringSettings,
-               reasons: int | None, vectors: _ItemVectors) -> Match:
-        dims = {d: DimensionScore(float(parts.per_dimension_ab[k, i]), float(parts.per_dimension_ba[k, i]))
-                for i, d in enumerate(self.dimensions)}
+    def _match(
+        self,
+        k: int,
+        parts: PairComponents,
+        a: Profile,
+        b: Profile,
+        settings: ScoringSettings,
+        reasons: int | None,
+        vectors: _ItemVectors,
+    ) -> Match:
+        dims = {
+            d: DimensionScore(float(parts.per_dimension_ab[k, i]), float(parts.per_dimension_ba[k, i]))
+            for i, d in enumerate(self.dimensions)
+        }
         found = self._reasons(a, b, settings, vectors) if reasons != 0 else []
-        return Match(a=a, b=b, score=float(parts.score[k]), reciprocal=float(parts.reciprocal[k]),
-                     a_to_b=float(parts.directed_ab[k]), b_to_a=float(parts.directed_ba[k]),
-                     sector_fit=float(parts.sector_fit[k]), cross_border=bool(parts.cross_border[k]),
-                     dimensions=dims, reasons=tuple(found if reasons is None else found[:reasons]))
+        return Match(
+            a=a,
+            b=b,
+            score=float(parts.score[k]),
+            reciprocal=float(parts.reciprocal[k]),
+            a_to_b=float(parts.directed_ab[k]),
+            b_to_a=float(parts.directed_ba[k]),
+            sector_fit=float(parts.sector_fit[k]),
+            cross_border=bool(parts.cross_border[k]),
+            dimensions=dims,
+            reasons=tuple(found if reasons is None else found[:reasons]),
+        )
 
     # -- explanation ------------------------------------------------------------------------------
 
@@ -534,15 +679,20 @@ class Population:
         return self._reasons(a, b, settings, self._item_vectors([a, b]))
 
     def _reasons(self, a: Profile, b: Profile, settings: ScoringSettings, vectors: _ItemVectors) -> list[Reason]:
-        found = [*self._directed_reasons(a, b, "a_to_b", settings, vectors),
-                 *self._directed_reasons(b, a, "b_to_a", settings, vectors)]
+        found = [
+            *self._directed_reasons(a, b, "a_to_b", settings, vectors),
+            *self._directed_reasons(b, a, "b_to_a", settings, vectors),
+        ]
         return sorted(found, key=lambda r: (-r.contribution, r.direction, r.dimension, r.offer.position))
 
-    def _directed_reasons(self, giver: Profile, taker: Profile, direction: Direction,
-                          settings: ScoringSettings, vectors: _ItemVectors) -> list[Reason]:
+    def _directed_reasons(
+        self, giver: Profile, taker: Profile, direction: Direction, settings: ScoringSettings, vectors: _ItemVectors
+    ) -> list[Reason]:
         # Plain Python arithmetic: these are a handful of items each, where numpy's per-call cost dominates.
-        mass = [settings.weight(d) * max((i.strength for i in taker.needs.get(d, ())), default=0) / MAX_STRENGTH
-                for d in self.dimensions]
+        mass = [
+            settings.weight(d) * max((i.strength for i in taker.needs.get(d, ())), default=0) / MAX_STRENGTH
+            for d in self.dimensions
+        ]
         total_mass = sum(mass)
         if total_mass <= 0:
             return []
@@ -553,18 +703,29 @@ class Population:
                 continue
             similarity = vectors.similarity(offers, needs).tolist()
             need_total = sum(i.strength for i in needs)
-            raw = [[max(0.0, (o.strength / MAX_STRENGTH * (n.strength / need_total)) * similarity[i][j])
-                    for j, n in enumerate(needs)] for i, o in enumerate(offers)]
+            raw = [
+                [
+                    max(0.0, (o.strength / MAX_STRENGTH * (n.strength / need_total)) * similarity[i][j])
+                    for j, n in enumerate(needs)
+                ]
+                for i, o in enumerate(offers)
+            ]
             total = sum(map(sum, raw))
             cap = min(1.0, total) / total if total > 0 else 0.0
             share = mass[d] / total_mass * cap
             for i, row in enumerate(raw):
                 for j, value in enumerate(row):
                     if value * share >= REASON_FLOOR:
-                        found.append(Reason(direction, dimension,
-                                            ItemRef(giver.id, "offers", dimension, i, offers[i]),
-                                            ItemRef(taker.id, "needs", dimension, j, needs[j]),
-                                            similarity[i][j], value * share))
+                        found.append(
+                            Reason(
+                                direction,
+                                dimension,
+                                ItemRef(giver.id, "offers", dimension, i, offers[i]),
+                                ItemRef(taker.id, "needs", dimension, j, needs[j]),
+                                similarity[i][j],
+                                value * share,
+                            )
+                        )
         return found
 
     # -- updates ----------------------------------------------------------------------------------
@@ -623,7 +784,7 @@ class Population:
                 carried = dict(carried)
                 for j, part in enumerate(parts):
                     carried[id(part)] = (part, entry[1].sliced(j * CHUNK_ROWS, j * CHUNK_ROWS + part.n))
-            chunks[k:k + 1] = parts
+            chunks[k : k + 1] = parts
             k, start = k + (row - start) // CHUNK_ROWS, start + (row - start) // CHUNK_ROWS * CHUNK_ROWS
         chunks[k] = _replace_row(chunks[k], row - start, new)
         profiles = list(self.profiles)
@@ -641,12 +802,14 @@ class Population:
         if org_id not in self.index:
             raise UnknownOrganisation(org_id)
         keep = np.array([k for k in range(len(self)) if k != self.index[org_id]], dtype=np.int64)
-        return Population([self.profiles[k] for k in keep], self.vectoriser, _take_rows(self.matrices, keep),
-                          self.settings)
+        return Population(
+            [self.profiles[k] for k in keep], self.vectoriser, _take_rows(self.matrices, keep), self.settings
+        )
 
     def with_settings(self, settings: ScoringSettings) -> Population:
-        derived = self._derive(self.profiles, self._chunks, self._growable, self._registry, self.context.countries,
-                               settings)
+        derived = self._derive(
+            self.profiles, self._chunks, self._growable, self._registry, self.context.countries, settings
+        )
         derived._whole = self._whole
         return derived
 

@@ -102,8 +102,11 @@ class ScoringSettings:
             if name not in dimensions:
                 raise SettingsError(f"unknown dimension {name!r} in weights; accepted: {', '.join(dimensions)}")
         named = [(f"weight of dimension {d!r}", w) for d, w in self.dimension_weights.items()]
-        for label, value in [*named, ("sector weight", self.sector_weight),
-                             ("cross-border weight", self.cross_border_weight)]:
+        for label, value in [
+            *named,
+            ("sector weight", self.sector_weight),
+            ("cross-border weight", self.cross_border_weight),
+        ]:
             if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 raise SettingsError(f"{label} must be a finite number >= 0, got {value!r}")
         if not any(self.weight(d) > 0 for d in dimensions):
@@ -117,8 +120,9 @@ class ScoringSettings:
         """The same settings scoring ``dimension`` alone."""
         if dimension not in dimensions:
             raise SettingsError(f"unknown dimension {dimension!r}; accepted: {', '.join(dimensions)}")
-        return replace(self, dimension_weights={d: (self.weight(d) or 1.0) if d == dimension else 0.0
-                                                for d in dimensions})
+        return replace(
+            self, dimension_weights={d: (self.weight(d) or 1.0) if d == dimension else 0.0 for d in dimensions}
+        )
 
 
 @dataclass(frozen=True)
@@ -136,8 +140,9 @@ def _safe_divide(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
     return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
 
 
-def cross_border_mask(countries_a: NDArray[np.str_], countries_b: NDArray[np.str_],
-                      bridge: tuple[str, str]) -> NDArray[np.bool_]:
+def cross_border_mask(
+    countries_a: NDArray[np.str_], countries_b: NDArray[np.str_], bridge: tuple[str, str]
+) -> NDArray[np.bool_]:
     """True where one side's home is bridge[0] and the other's bridge[1] (outer comparison)."""
     x, y = bridge
     a, b = countries_a[:, None], countries_b[None, :]
@@ -283,26 +288,28 @@ class ScoringPlan:
     _blocks: dict[tuple[str, int, int], Scores] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def build(cls, m: ProfileMatrices, ctx: Context, settings: ScoringSettings,
-              dimensions: Sequence[str]) -> ScoringPlan:
+    def build(
+        cls, m: ProfileMatrices, ctx: Context, settings: ScoringSettings, dimensions: Sequence[str]
+    ) -> ScoringPlan:
         """Prepare the fused matrices of ``m`` for ``settings``; O(n x features), no pair is scored."""
         n = m.n
         alpha = _alpha(settings, dimensions)
         shares = need_shares(m.need_mass, alpha)
         latent = not sp.issparse(m.offers[0]) if m.offers else False
         dtype = np.dtype(np.float32) if latent and np.asarray(m.offers[0]).dtype == np.float32 else np.dtype(np.float64)
-        used = [d for d in range(len(dimensions))
-                if alpha[d] > 0 and shares[:, d].any() and _row_norms(m.offers[d]).any()]
+        used = [
+            d for d in range(len(dimensions)) if alpha[d] > 0 and shares[:, d].any() and _row_norms(m.offers[d]).any()
+        ]
         if latent:
             width = np.asarray(m.offers[0]).shape[1] if m.offers else 1
             left: Matrix = np.empty((n, max(1, len(used)) * width), dtype=dtype)
             right: Matrix = np.zeros_like(left)
             for j, d in enumerate(used):
-                left[:, j * width:(j + 1) * width] = m.offers[d]
-                np.multiply(m.needs[d], shares[:, d, None], out=right[:, j * width:(j + 1) * width], casting="unsafe")
+                left[:, j * width : (j + 1) * width] = m.offers[d]
+                np.multiply(m.needs[d], shares[:, d, None], out=right[:, j * width : (j + 1) * width], casting="unsafe")
             if not used:
                 left[:] = 0.0
-            right_parts: list[Matrix] = [right[:, j * width:(j + 1) * width] for j in range(len(used))]
+            right_parts: list[Matrix] = [right[:, j * width : (j + 1) * width] for j in range(len(used))]
         else:
             right_parts = [sp.csr_matrix(sp.diags(shares[:, d]) @ m.needs[d]) for d in used]
             left = sp.hstack([m.offers[d] for d in used], format="csr") if used else sp.csr_matrix((n, 1))
@@ -319,11 +326,17 @@ class ScoringPlan:
                 position = np.full(n, -1, dtype=np.int64)
                 position[rows] = np.arange(rows.size)
                 offers = m.offers[d][rows]
-                capped.append(_Capped(rows.astype(np.int64), position,
-                                      np.ascontiguousarray(offers) if latent else offers, right_parts[j],
-                                      shares[:, d].astype(dtype), j * m.offers[d].shape[1],
-                                      left[:, j * m.offers[d].shape[1]:(j + 1) * m.offers[d].shape[1]]
-                                      if latent else None))
+                capped.append(
+                    _Capped(
+                        rows.astype(np.int64),
+                        position,
+                        np.ascontiguousarray(offers) if latent else offers,
+                        right_parts[j],
+                        shares[:, d].astype(dtype),
+                        j * m.offers[d].shape[1],
+                        left[:, j * m.offers[d].shape[1] : (j + 1) * m.offers[d].shape[1]] if latent else None,
+                    )
+                )
         name = settings.combiner
         folded = _folded_combiner(name) is not None
         s, x = settings.sector_weight, settings.cross_border_weight
@@ -344,12 +357,31 @@ class ScoringPlan:
         if len(left_cols) > 1:
             bonus_left = np.ascontiguousarray(np.hstack(left_cols), dtype=dtype)
             bonus_right = np.ascontiguousarray(np.hstack(right_cols), dtype=dtype)
-        return cls(n=n, dtype=dtype, left=left, right=right, capped=tuple(capped), bonus_left=bonus_left,
-                   bonus_right=bonus_right, bonus_constant=scale, combiner=name, folded=folded, clamp=latent,
-                   is_x=is_x, is_y=is_y, dense_columns=dense_columns)
+        return cls(
+            n=n,
+            dtype=dtype,
+            left=left,
+            right=right,
+            capped=tuple(capped),
+            bonus_left=bonus_left,
+            bonus_right=bonus_right,
+            bonus_constant=scale,
+            combiner=name,
+            folded=folded,
+            clamp=latent,
+            is_x=is_x,
+            is_y=is_y,
+            dense_columns=dense_columns,
+        )
 
-    def block(self, rows: slice | IntArray, cols: slice | IntArray, *, workspace: _Workspace | None = None,
-              cross_border_only: bool = False) -> Scores:
+    def block(
+        self,
+        rows: slice | IntArray,
+        cols: slice | IntArray,
+        *,
+        workspace: _Workspace | None = None,
+        cross_border_only: bool = False,
+    ) -> Scores:
         """Scores of ``rows`` (as A) against ``cols`` (as B); float32 for latent vectors, else float64.
 
         With a workspace the result lives in its buffers (valid until its next use).
@@ -387,8 +419,9 @@ class ScoringPlan:
                 spare = np.empty((n_rows, n_cols), dtype=self.dtype) if dense else None
             if dense and isinstance(rows, slice) and isinstance(cols, slice):
                 assert spare is not None
-                bonus = self._canonical_product(self.bonus_left, self.bonus_right, range(self.n)[rows],
-                                                range(self.n)[cols], spare)
+                bonus = self._canonical_product(
+                    self.bonus_left, self.bonus_right, range(self.n)[rows], range(self.n)[cols], spare
+                )
             else:
                 bonus = _product(self.bonus_left[rows], self.bonus_right[cols], spare)
             np.multiply(result, bonus, out=result)
@@ -410,11 +443,11 @@ class ScoringPlan:
         """``a[rows] @ b[cols].T`` into ``out``, computed one canonical block pair at a time."""
         for rb0, rb1, i0, i1 in self._canonical_blocks(rows, self.n):
             for cb0, cb1, j0, j1 in self._canonical_blocks(cols, self.n):
-                target = out[i0 - rows.start:i1 - rows.start, j0 - cols.start:j1 - cols.start]
+                target = out[i0 - rows.start : i1 - rows.start, j0 - cols.start : j1 - cols.start]
                 if (i0, i1, j0, j1) == (rb0, rb1, cb0, cb1):
                     np.matmul(a[rb0:rb1], b[cb0:cb1].T, out=target)
                 else:
-                    target[...] = (a[rb0:rb1] @ b[cb0:cb1].T)[i0 - rb0:i1 - rb0, j0 - cb0:j1 - cb0]
+                    target[...] = (a[rb0:rb1] @ b[cb0:cb1].T)[i0 - rb0 : i1 - rb0, j0 - cb0 : j1 - cb0]
         return out
 
     def _canonical(self, ab: Scores, ba: Scores, rows: range, cols: range) -> None:
@@ -473,14 +506,21 @@ class ScoringPlan:
         return right, left
 
     @staticmethod
-    def _uncap(ab: Scores, ba: Scores, cap: _Capped, rows: slice | IntArray, cols: slice | IntArray,
-               right_columns: Scores | None = None, right_rows: Scores | None = None) -> None:
+    def _uncap(
+        ab: Scores,
+        ba: Scores,
+        cap: _Capped,
+        rows: slice | IntArray,
+        cols: slice | IntArray,
+        right_columns: Scores | None = None,
+        right_rows: Scores | None = None,
+    ) -> None:
         """Subtract ``max(0, x' - c)`` where a row's (for ab) or a column's (for ba) offers exceed the cap."""
         position = cap.position[rows]
         local = np.flatnonzero(position >= 0)
         if local.size:
             if right_columns is not None:
-                block = right_columns[cap.offset:cap.offset + cap.offers.shape[1]]
+                block = right_columns[cap.offset : cap.offset + cap.offers.shape[1]]
                 excess = np.asarray(cap.offers[position[local]] @ block)
             else:
                 excess = _product(cap.offers[position[local]], cap.right[cols])
@@ -491,7 +531,7 @@ class ScoringPlan:
         local = np.flatnonzero(position >= 0)
         if local.size:
             if right_rows is not None:  # computed transposed: rows of ba.T are contiguous to update
-                block = right_rows[cap.offset:cap.offset + cap.offers.shape[1]]
+                block = right_rows[cap.offset : cap.offset + cap.offers.shape[1]]
                 excess = np.asarray(cap.offers[position[local]] @ block)
                 np.subtract(excess, cap.share[rows], out=excess)
                 np.maximum(excess, 0.0, out=excess)
@@ -521,8 +561,9 @@ class ScoringPlan:
         return np.asarray(_combiner(self.combiner)(ab, ba), dtype=self.dtype), None
 
 
-def score_block(m: ProfileMatrices, rows: slice | IntArray, ctx: Context, settings: ScoringSettings,
-                dimensions: Sequence[str]) -> FloatArray:
+def score_block(
+    m: ProfileMatrices, rows: slice | IntArray, ctx: Context, settings: ScoringSettings, dimensions: Sequence[str]
+) -> FloatArray:
     """Scores of the organisations in ``rows`` (as A) against everyone (as B): shape (len(rows), n).
 
     Examples
@@ -581,26 +622,38 @@ class RowSupport:
 
     def sliced(self, start: int, stop: int) -> RowSupport:
         """The support of rows [start, stop) of the chunk (views, nothing copied)."""
+
         def part(rows: IntArray, matrix: Matrix) -> tuple[IntArray, Matrix]:
             lo, hi = np.searchsorted(rows, (start, stop))
             return rows[lo:hi] - start, matrix[lo:hi]
 
         offers = [part(r, m) for r, m in zip(self.offer_rows, self.offers, strict=True)]
         needs = [part(r, m) for r, m in zip(self.need_rows, self.needs, strict=True)]
-        return RowSupport(tuple(r for r, _ in offers), tuple(m for _, m in offers), tuple(r for r, _ in needs),
-                          tuple(m for _, m in needs), self.sector_sets, self.sector_codes[start:stop],
-                          self.offer_norms[:, start:stop], self.need_norms[:, start:stop])
+        return RowSupport(
+            tuple(r for r, _ in offers),
+            tuple(m for _, m in offers),
+            tuple(r for r, _ in needs),
+            tuple(m for _, m in needs),
+            self.sector_sets,
+            self.sector_codes[start:stop],
+            self.offer_norms[:, start:stop],
+            self.need_norms[:, start:stop],
+        )
 
     @classmethod
     def of(cls, chunk: ProfileMatrices) -> RowSupport:
         offer_rows = tuple(np.flatnonzero(_row_norms(x) > 0) for x in chunk.offers)
         need_rows = tuple(np.flatnonzero(chunk.need_mass[:, d] > 0) for d in range(len(chunk.needs)))
         dtype = np.asarray(chunk.offers[0]).dtype if chunk.offers and not sp.issparse(chunk.offers[0]) else np.float64
-        return cls(offer_rows, tuple(np.ascontiguousarray(x[r]) for x, r in zip(chunk.offers, offer_rows, strict=True)),
-                   need_rows, tuple(np.ascontiguousarray(x[r]) for x, r in zip(chunk.needs, need_rows, strict=True)),
-                   *_distinct_rows(_dense(chunk.sectors).astype(dtype)),
-                   np.stack([_row_norms(x) for x in chunk.offers]).astype(dtype),
-                   np.stack([_row_norms(x) for x in chunk.needs]).astype(dtype))
+        return cls(
+            offer_rows,
+            tuple(np.ascontiguousarray(x[r]) for x, r in zip(chunk.offers, offer_rows, strict=True)),
+            need_rows,
+            tuple(np.ascontiguousarray(x[r]) for x, r in zip(chunk.needs, need_rows, strict=True)),
+            *_distinct_rows(_dense(chunk.sectors).astype(dtype)),
+            np.stack([_row_norms(x) for x in chunk.offers]).astype(dtype),
+            np.stack([_row_norms(x) for x in chunk.needs]).astype(dtype),
+        )
 
 
 def _distinct_rows(matrix: Scores) -> tuple[Scores, NDArray[np.intp]]:
@@ -615,9 +668,16 @@ class _OneAgainstAll:
     rows gives exactly the values scoring all rows gives there.
     """
 
-    def __init__(self, parts: ProfileMatrices | Sequence[ProfileMatrices], row: int, ctx: Context,
-                 settings: ScoringSettings, dimensions: Sequence[str], shares: FloatArray | None,
-                 supports: Sequence[RowSupport | None] | None) -> None:
+    def __init__(
+        self,
+        parts: ProfileMatrices | Sequence[ProfileMatrices],
+        row: int,
+        ctx: Context,
+        settings: ScoringSettings,
+        dimensions: Sequence[str],
+        shares: FloatArray | None,
+        supports: Sequence[RowSupport | None] | None,
+    ) -> None:
         self.chunks = [parts] if isinstance(parts, ProfileMatrices) else list(parts)
         self.starts = np.cumsum([0] + [c.n for c in self.chunks])
         self.n = int(self.starts[-1])
@@ -625,11 +685,13 @@ class _OneAgainstAll:
         self.row, self.own, self.local = row, self.chunks[k], row - int(self.starts[k])
         self.ctx, self.settings = ctx, settings
         self.alpha = _alpha(settings, dimensions)
-        self.shares = (np.concatenate([need_shares(c.need_mass, self.alpha) for c in self.chunks])
-                       if shares is None else shares)
+        self.shares = (
+            np.concatenate([need_shares(c.need_mass, self.alpha) for c in self.chunks]) if shares is None else shares
+        )
         self.latent = bool(self.own.offers) and not sp.issparse(self.own.offers[0])
-        self.dtype: Any = np.float32 if self.latent and np.asarray(self.own.offers[0]).dtype == np.float32 \
-            else np.float64
+        self.dtype: Any = (
+            np.float32 if self.latent and np.asarray(self.own.offers[0]).dtype == np.float32 else np.float64
+        )
         self.supports = supports if supports is not None and all(s is not None for s in supports) else None
         self.dims = [int(d) for d in np.flatnonzero(self.alpha > 0)]
         self.folded = _folded_combiner(settings.combiner)
@@ -643,7 +705,7 @@ class _OneAgainstAll:
             start = int(self.starts[k])
             support = self.supports[k] if self.supports is not None else None
             if support is None:
-                out[start:start + chunk.n] = _matvec(chunk.offers[d] if offers else chunk.needs[d], vector)
+                out[start : start + chunk.n] = _matvec(chunk.offers[d] if offers else chunk.needs[d], vector)
             else:
                 rows = support.offer_rows[d] if offers else support.need_rows[d]
                 if rows.size:
@@ -748,8 +810,9 @@ class _OneAgainstAll:
             bonus += np.concatenate(parts) * self.dtype(s * self.scale)
         if x > 0:
             countries = self.ctx.countries if rows is None else self.ctx.countries[rows]
-            bonus += cross_border_mask(self.ctx.countries[self.row:self.row + 1], countries,
-                                       self.settings.bridge)[0] * self.dtype(x * self.scale)
+            bonus += cross_border_mask(self.ctx.countries[self.row : self.row + 1], countries, self.settings.bridge)[
+                0
+            ] * self.dtype(x * self.scale)
         return bonus
 
     def combine(self, ab: Scores, ba: Scores, bonus: Scores) -> Scores:
@@ -767,9 +830,16 @@ class _OneAgainstAll:
         return np.multiply(reciprocal, bonus, out=reciprocal)
 
 
-def score_row(parts: ProfileMatrices | Sequence[ProfileMatrices], row: int, ctx: Context,
-              settings: ScoringSettings, dimensions: Sequence[str], *, shares: FloatArray | None = None,
-              supports: Sequence[RowSupport | None] | None = None) -> Scores:
+def score_row(
+    parts: ProfileMatrices | Sequence[ProfileMatrices],
+    row: int,
+    ctx: Context,
+    settings: ScoringSettings,
+    dimensions: Sequence[str],
+    *,
+    shares: FloatArray | None = None,
+    supports: Sequence[RowSupport | None] | None = None,
+) -> Scores:
     """Scores of organisation ``row`` (as A) against everyone: one matrix-vector product per dimension.
 
     ``parts`` is the population's matrices, or consecutive row chunks of them; ``shares`` (``need_shares``
@@ -799,8 +869,9 @@ def _rowwise_dot(left: Matrix, right: Matrix) -> FloatArray:
     return dots
 
 
-def pair_components(m: ProfileMatrices, a: IntArray, b: IntArray, ctx: Context,
-                    settings: ScoringSettings, dimensions: Sequence[str]) -> PairComponents:
+def pair_components(
+    m: ProfileMatrices, a: IntArray, b: IntArray, ctx: Context, settings: ScoringSettings, dimensions: Sequence[str]
+) -> PairComponents:
     """Every term of the score for the pairs (a[k], b[k]), in float64; agrees with ``score_block``.
 
     ``per_dimension_*`` are the benefits clipped to [0, 1]; the directed benefits sum them capped at
@@ -837,8 +908,16 @@ def pair_components(m: ProfileMatrices, a: IntArray, b: IntArray, ctx: Context,
     reciprocal = np.asarray(COMBINERS[settings.combiner](ab, ba), dtype=np.float64)
     s, w = settings.sector_weight, settings.cross_border_weight
     score = reciprocal * (1.0 + s * sector + w * cross) / (1.0 + s + w)
-    return PairComponents(np.clip(raw_ab, 0.0, 1.0), np.clip(raw_ba, 0.0, 1.0), ab, ba, reciprocal, sector,
-                          np.asarray(cross, dtype=bool), score)
+    return PairComponents(
+        np.clip(raw_ab, 0.0, 1.0),
+        np.clip(raw_ba, 0.0, 1.0),
+        ab,
+        ba,
+        reciprocal,
+        sector,
+        np.asarray(cross, dtype=bool),
+        score,
+    )
 
 
 def _top_indices(values: Scores, k: int) -> IntArray:
@@ -851,9 +930,18 @@ def _top_indices(values: Scores, k: int) -> IntArray:
     return positive[order]
 
 
-def top_partners(m: ProfileMatrices | Sequence[ProfileMatrices], row: int, ctx: Context, settings: ScoringSettings,
-                 dimensions: Sequence[str], k: int, allowed: NDArray[np.bool_] | None = None, *,
-                 shares: FloatArray | None = None, supports: Sequence[RowSupport | None] | None = None) -> IntArray:
+def top_partners(
+    m: ProfileMatrices | Sequence[ProfileMatrices],
+    row: int,
+    ctx: Context,
+    settings: ScoringSettings,
+    dimensions: Sequence[str],
+    k: int,
+    allowed: NDArray[np.bool_] | None = None,
+    *,
+    shares: FloatArray | None = None,
+    supports: Sequence[RowSupport | None] | None = None,
+) -> IntArray:
     """The best partners of organisation ``row``: indices by descending score, ties by index, score > 0.
 
     Examples
@@ -910,7 +998,7 @@ def _top_partners_pruned(query: _OneAgainstAll, k: int, allowed: NDArray[np.bool
     if allowed is not None:
         bound[~allowed] = 0.0
     first_size = min(n, max(256, 8 * k))
-    first = np.argpartition(bound, n - first_size)[n - first_size:] if first_size < n else np.arange(n)
+    first = np.argpartition(bound, n - first_size)[n - first_size :] if first_size < n else np.arange(n)
     first = np.sort(first[bound[first] > 0])
     scored = exact(first)
     cut = np.partition(scored, scored.size - k)[scored.size - k] if scored.size >= k else 0.0
@@ -968,8 +1056,10 @@ def _tiles(n: int, side: int) -> list[tuple[int, int, int, int]]:
 
 
 # The smallest positive value of each dtype: "score above 0" as a threshold that "at least" tests.
-_SMALLEST: dict[np.dtype[Any], float] = {np.dtype(np.float32): float(np.finfo(np.float32).smallest_subnormal),
-                                         np.dtype(np.float64): float(np.finfo(np.float64).smallest_subnormal)}
+_SMALLEST: dict[np.dtype[Any], float] = {
+    np.dtype(np.float32): float(np.finfo(np.float32).smallest_subnormal),
+    np.dtype(np.float64): float(np.finfo(np.float64).smallest_subnormal),
+}
 
 
 def _select(scores: Scores, threshold: Scores, k: int, axis: int) -> tuple[IntArray, IntArray]:
@@ -1007,8 +1097,9 @@ class _BestPartners:
         r0, r1, c0, c1 = tile
         return self.threshold[r0:r1].copy(), self.threshold[c0:c1].copy()
 
-    def extract(self, scores: Scores, tile: tuple[int, int, int, int],
-                snapshot: tuple[Scores, Scores]) -> tuple[IntArray, IntArray, Scores]:
+    def extract(
+        self, scores: Scores, tile: tuple[int, int, int, int], snapshot: tuple[Scores, Scores]
+    ) -> tuple[IntArray, IntArray, Scores]:
         r0, _, c0, _ = tile
         rows_r, cols_r = _select(scores, snapshot[0], self.k, axis=1)
         rows_c, cols_c = _select(scores, snapshot[1], self.k, axis=0)
@@ -1053,8 +1144,9 @@ class _BestPairs:
     def snapshot(self, tile: tuple[int, int, int, int]) -> Scores:
         return self.threshold.copy()
 
-    def extract(self, scores: Scores, tile: tuple[int, int, int, int],
-                snapshot: Scores) -> tuple[IntArray, IntArray, Scores]:
+    def extract(
+        self, scores: Scores, tile: tuple[int, int, int, int], snapshot: Scores
+    ) -> tuple[IntArray, IntArray, Scores]:
         r0, _, c0, _ = tile
         floor = max(snapshot[0], _SMALLEST[scores.dtype])
         r, c = np.divmod(np.flatnonzero(scores >= floor), scores.shape[1])
@@ -1077,9 +1169,15 @@ class _BestPairs:
             self.threshold[0] = self.score[-1]
 
 
-def _run_tiles(plan: ScoringPlan, collector: _BestPartners | _BestPairs, side: int, *,
-               cross_border_only: bool = False, progress: Callable[[int, int], None] | None = None,
-               n_jobs: int | None = None) -> None:
+def _run_tiles(
+    plan: ScoringPlan,
+    collector: _BestPartners | _BestPairs,
+    side: int,
+    *,
+    cross_border_only: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    n_jobs: int | None = None,
+) -> None:
     """Score every tile of the upper triangle and hand its candidates to ``collector``, in order.
 
     Workers (threads; numpy and BLAS release the GIL) score and select; the calling thread merges.
@@ -1111,8 +1209,9 @@ def _run_tiles(plan: ScoringPlan, collector: _BestPartners | _BestPairs, side: i
     workers = _workers() if n_jobs is None else max(1, n_jobs)
     # One BLAS thread always: the workers share the cores, and a product's rounding does not depend
     # on how BLAS would have split it between threads.
-    limits: AbstractContextManager[Any] = (threadpool_limits(limits=1, user_api="blas")
-                                           if not sp.issparse(plan.left) else nullcontext())
+    limits: AbstractContextManager[Any] = (
+        threadpool_limits(limits=1, user_api="blas") if not sp.issparse(plan.left) else nullcontext()
+    )
     with limits:
         if workers == 1 or len(tiles) < 2:
             for tile, count in zip(tiles, work, strict=True):
@@ -1140,10 +1239,18 @@ def _side(n: int, block_rows: int | None, memory_budget_mb: float, workers: int)
     return block_rows_for(n, memory_budget_mb, workers=workers)
 
 
-def top_partners_all(m: ProfileMatrices, ctx: Context, settings: ScoringSettings, dimensions: Sequence[str],
-                     k: int, *, block_rows: int | None = None, memory_budget_mb: float = 512.0,
-                     progress: Callable[[int, int], None] | None = None,
-                     n_jobs: int | None = None) -> tuple[IntArray, FloatArray]:
+def top_partners_all(
+    m: ProfileMatrices,
+    ctx: Context,
+    settings: ScoringSettings,
+    dimensions: Sequence[str],
+    k: int,
+    *,
+    block_rows: int | None = None,
+    memory_budget_mb: float = 512.0,
+    progress: Callable[[int, int], None] | None = None,
+    n_jobs: int | None = None,
+) -> tuple[IntArray, FloatArray]:
     """The k best partners of every organisation, computed in tiles without the n x n matrix.
 
     Returns ``(index, score)``, both (n, k): row a lists a's partners by descending score, ties by
@@ -1170,15 +1277,23 @@ def top_partners_all(m: ProfileMatrices, ctx: Context, settings: ScoringSettings
     plan = ScoringPlan.build(m, ctx, settings, dimensions)
     workers = _workers() if n_jobs is None else max(1, n_jobs)
     collector = _BestPartners(m.n, k, plan.dtype)
-    _run_tiles(plan, collector, _side(m.n, block_rows, memory_budget_mb, workers), progress=progress,
-               n_jobs=workers)
+    _run_tiles(plan, collector, _side(m.n, block_rows, memory_budget_mb, workers), progress=progress, n_jobs=workers)
     return collector.index, collector.score.astype(np.float64)
 
 
-def top_pairs(m: ProfileMatrices, ctx: Context, settings: ScoringSettings, dimensions: Sequence[str],
-              k: int, *, cross_border_only: bool = False, block_rows: int | None = None,
-              memory_budget_mb: float = 512.0, progress: Callable[[int, int], None] | None = None,
-              n_jobs: int | None = None) -> tuple[IntArray, IntArray, FloatArray]:
+def top_pairs(
+    m: ProfileMatrices,
+    ctx: Context,
+    settings: ScoringSettings,
+    dimensions: Sequence[str],
+    k: int,
+    *,
+    cross_border_only: bool = False,
+    block_rows: int | None = None,
+    memory_budget_mb: float = 512.0,
+    progress: Callable[[int, int], None] | None = None,
+    n_jobs: int | None = None,
+) -> tuple[IntArray, IntArray, FloatArray]:
     """The k best unordered pairs (a < b), computed in tiles without the full n x n matrix.
 
     Returns (a, b, score) sorted by descending score, then a, then b. Ties at the k-th place are
@@ -1203,8 +1318,14 @@ def top_pairs(m: ProfileMatrices, ctx: Context, settings: ScoringSettings, dimen
     plan = ScoringPlan.build(m, ctx, settings, dimensions)
     workers = _workers() if n_jobs is None else max(1, n_jobs)
     collector = _BestPairs(k, plan.dtype)
-    _run_tiles(plan, collector, _side(m.n, block_rows, memory_budget_mb, workers),
-               cross_border_only=cross_border_only, progress=progress, n_jobs=workers)
+    _run_tiles(
+        plan,
+        collector,
+        _side(m.n, block_rows, memory_budget_mb, workers),
+        cross_border_only=cross_border_only,
+        progress=progress,
+        n_jobs=workers,
+    )
     return collector.a, collector.b, collector.score.astype(np.float64)
 
 

@@ -35,9 +35,18 @@ LATENT_DTYPE = np.float32  # latent vectors are unit length; float32 keeps 6-7 d
 
 _WORD = re.compile(r"[a-z0-9]+")
 # British and American spellings meet on one token, so "data centre" matches "data center".
-_SPELLING = {"centre": "center", "centres": "centers", "programme": "program", "programmes": "programs",
-             "organisation": "organization", "organisations": "organizations", "optimise": "optimize",
-             "optimisation": "optimization", "subsidised": "subsidized", "labour": "labor"}
+_SPELLING = {
+    "centre": "center",
+    "centres": "centers",
+    "programme": "program",
+    "programmes": "programs",
+    "organisation": "organization",
+    "organisations": "organizations",
+    "optimise": "optimize",
+    "optimisation": "optimization",
+    "subsidised": "subsidized",
+    "labour": "labor",
+}
 _STEMMER = snowballstemmer.stemmer("english")
 
 
@@ -62,8 +71,9 @@ def _identity(tags: Sequence[str]) -> Sequence[str]:
 def _unique_items(items: Sequence[Item]) -> tuple[list[Item], NDArray[np.intp]]:
     """The items with distinct text (description and tags), and each item's position among them."""
     first: dict[tuple[str, tuple[str, ...]], int] = {}
-    inverse = np.fromiter((first.setdefault((i.description, i.tags), len(first)) for i in items),
-                          dtype=np.intp, count=len(items))
+    inverse = np.fromiter(
+        (first.setdefault((i.description, i.tags), len(first)) for i in items), dtype=np.intp, count=len(items)
+    )
     unique: list[Item] = [None] * len(first)  # type: ignore[list-item]
     for item, position in zip(items, inverse.tolist(), strict=True):
         unique[position] = item
@@ -114,8 +124,14 @@ def _unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(scale) @ matrix)
 
 
-def _tfidf(documents: Iterable[Iterable[str]], n_documents: int, vocabulary: dict[str, int],
-           idf: NDArray[np.float64], *, sublinear: bool) -> sp.csr_matrix:
+def _tfidf(
+    documents: Iterable[Iterable[str]],
+    n_documents: int,
+    vocabulary: dict[str, int],
+    idf: NDArray[np.float64],
+    *,
+    sublinear: bool,
+) -> sp.csr_matrix:
     """Unit TF-IDF rows of token lists under a fitted vocabulary (as TfidfVectorizer.transform, leaner).
 
     Tokens outside the vocabulary are ignored. Skipping scikit-learn's per-call validation matters
@@ -133,8 +149,10 @@ def _tfidf(documents: Iterable[Iterable[str]], n_documents: int, vocabulary: dic
         indices += found
         counts += found.values()
         indptr.append(len(indices))
-    matrix = sp.csr_matrix((np.asarray(counts, dtype=np.float64), np.asarray(indices, dtype=np.int64),
-                            np.asarray(indptr, dtype=np.int64)), shape=(n_documents, len(vocabulary)))
+    matrix = sp.csr_matrix(
+        (np.asarray(counts, dtype=np.float64), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
+        shape=(n_documents, len(vocabulary)),
+    )
     matrix.sort_indices()
     if sublinear:
         np.log(matrix.data, out=matrix.data)
@@ -246,11 +264,14 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             raise MatchmakerError(f"tag_share must be between 0 and 1, got {self.tag_share!r}")
         auto = isinstance(self.n_components, str)
         if (auto and self.n_components != "auto") or (
-                not auto and self.n_components is not None
-                and (isinstance(self.n_components, bool) or not isinstance(self.n_components, int)
-                     or self.n_components < 1)):
-            raise MatchmakerError(f"n_components must be a positive integer, got {self.n_components!r}; "
-                                  "or 'auto', or None for exact vectors")
+            not auto
+            and self.n_components is not None
+            and (isinstance(self.n_components, bool) or not isinstance(self.n_components, int) or self.n_components < 1)
+        ):
+            raise MatchmakerError(
+                f"n_components must be a positive integer, got {self.n_components!r}; "
+                "or 'auto', or None for exact vectors"
+            )
         seen = dict.fromkeys(d for p in profiles for side in SIDES for d in p.items(side))
         self.dimensions_ = tuple(self.dimensions) if self.dimensions is not None else tuple(sorted(seen))
         seen_sectors = dict.fromkeys(s for p in profiles for s in p.sectors)
@@ -282,7 +303,8 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             weighted = sp.diags(np.sqrt(multiplicity)) @ raw
             self.svd_ = TruncatedSVD(n_components=components, random_state=self.random_state).fit(weighted)
         self.n_item_features_ = (
-            self.svd_.n_components if self.svd_ is not None
+            self.svd_.n_components
+            if self.svd_ is not None
             else len(self.words_.vocabulary_) + len(self.tags_.vocabulary_)
         )
         self.n_features_in_ = 1
@@ -295,17 +317,20 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return self.svd_ is not None
 
     def _raw_item_vectors(self, items: Sequence[Item]) -> sp.csr_matrix:
-        words = _tfidf(([*analyse_words(item_text(i))] for i in items), len(items), self.words_.vocabulary_,
-                       self.words_.idf_, sublinear=True)
+        words = _tfidf(
+            ([*analyse_words(item_text(i))] for i in items),
+            len(items),
+            self.words_.vocabulary_,
+            self.words_.idf_,
+            sublinear=True,
+        )
         tags = _tfidf((i.tags for i in items), len(items), self.tags_.vocabulary_, self.tags_.idf_, sublinear=False)
         has_tags = np.diff(tags.indptr) > 0
         has_words = np.diff(words.indptr) > 0
         # Split the unit length between words and tags; an item with only one kind gets all of it.
         word_share = np.where(has_tags, 1.0 - self.tag_share, 1.0)
         tag_share = np.where(has_words, self.tag_share, 1.0)
-        joined = sp.hstack(
-            [sp.diags(np.sqrt(word_share)) @ words, sp.diags(np.sqrt(tag_share)) @ tags], format="csr"
-        )
+        joined = sp.hstack([sp.diags(np.sqrt(word_share)) @ words, sp.diags(np.sqrt(tag_share)) @ tags], format="csr")
         return _unit_rows(joined)
 
     def transform_items(self, items: Sequence[Item]) -> Matrix:
@@ -323,8 +348,11 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def _unique_vectors(self, unique: Sequence[Item]) -> Matrix:
         if not unique:
-            return (sp.csr_matrix((0, self.n_item_features_)) if self.svd_ is None
-                    else np.zeros((0, self.n_item_features_), dtype=LATENT_DTYPE))
+            return (
+                sp.csr_matrix((0, self.n_item_features_))
+                if self.svd_ is None
+                else np.zeros((0, self.n_item_features_), dtype=LATENT_DTYPE)
+            )
         if self.svd_ is None:
             return self._raw_item_vectors(unique)
         cache = getattr(self, "_latent_cache", None)
@@ -391,8 +419,10 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         weight_dtype = LATENT_DTYPE if latent else np.float64
 
         def aggregate(block: int) -> Matrix:
-            w = sp.csr_matrix((np.asarray(weights[block], dtype=weight_dtype), (rows[block], cols[block])),
-                              shape=(len(profiles), len(unique)))
+            w = sp.csr_matrix(
+                (np.asarray(weights[block], dtype=weight_dtype), (rows[block], cols[block])),
+                shape=(len(profiles), len(unique)),
+            )
             if block % 2:  # needs: an average over the needs, weighted by their importance
                 totals = np.asarray(w.sum(axis=1)).ravel()
                 scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
@@ -432,7 +462,8 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         check_is_fitted(self, "words_")
         if self.svd_ is None:
             item = [f"word:{w}" for w in self.words_.get_feature_names_out()] + [
-                f"tag:{t}" for t in self.tags_.get_feature_names_out()]
+                f"tag:{t}" for t in self.tags_.get_feature_names_out()
+            ]
         else:
             item = [f"lsa:{k}" for k in range(self.n_item_features_)]
         names = [f"offers:{d}:{x}" for d in self.dimensions_ for x in item]
