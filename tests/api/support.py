@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
 
 from matchmaker.cli import app as cli
 from matchmaker.loading import default_profiles_dir, load_folder
+from matchmaker.settings import ScoringConfig, Settings
 
 with warnings.catch_warnings():
     # Starlette asks for the httpx2 package in place of httpx; the client works the same with either.
@@ -20,7 +22,7 @@ KEY = "test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 SHIPPED = {p.id: p for p in load_folder(default_profiles_dir()).profiles}
 
-__all__ = ["AUTH", "KEY", "SHIPPED", "TestClient", "attendee", "cli_json", "mirror_of"]
+__all__ = ["AUTH", "KEY", "SHIPPED", "TestClient", "attendee", "cli_json", "mirror_of", "settings"]
 
 
 def attendee(name: str = "Acme Robotics", **changes: Any) -> dict[str, Any]:
@@ -90,3 +92,20 @@ def cli_json(*args: str) -> Any:
     result = CliRunner().invoke(cli, [*args, "--format", "json"])
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def settings(database: Path | None = None, **overrides: Any) -> Settings:
+    """Every setting the service reads, given explicitly: nothing comes from the developer's environment.
+
+    Without ``database``, an in-memory database.
+    """
+    options: dict[str, Any] = {
+        "database": database or Path("unused.db"),
+        "api_keys": [KEY],
+        "database_url": None if database else "sqlite://",
+        "profiles": None,
+        "cors_origins": [],
+        "allow_shipped_overwrite": False,
+        "scoring": ScoringConfig(),
+    }
+    return Settings(**{**options, **overrides})

@@ -18,8 +18,8 @@ CONTRACT = Path(__file__).resolve().parents[2] / "api" / "openapi.json"
 REGENERATE = "python -m matchmaker.service.openapi > api/openapi.json"
 
 
-def test_committed_contract_is_what_the_app_serves(client: TestClient) -> None:
-    served = client.get("/openapi.json").json()
+def test_committed_contract_is_what_the_app_serves(reader: TestClient) -> None:
+    served = reader.get("/openapi.json").json()
     assert json.loads(CONTRACT.read_text(encoding="utf-8")) == served, f"regenerate it: {REGENERATE}"
 
 
@@ -68,10 +68,10 @@ def test_every_operation_declares_its_errors_as_json_with_a_detail() -> None:
         assert op["summary"] and op["description"], (method, path)
 
 
-def test_contract_states_the_vocabulary_and_the_text_rule(client: TestClient) -> None:
+def test_contract_states_the_vocabulary_and_the_text_rule(reader: TestClient) -> None:
     contract = json.loads(CONTRACT.read_text(encoding="utf-8"))
     schemas = contract["components"]["schemas"]
-    vocabulary = client.get("/v1/vocabulary").json()
+    vocabulary = reader.get("/v1/vocabulary").json()
     assert schemas["Kind"]["enum"] == vocabulary["kinds"]
     assert schemas["Tag"]["enum"] == list(vocabulary["tags"])
     assert set(schemas["ProfileIn"]["properties"]["offers"]["properties"]) == set(vocabulary["dimensions"])
@@ -79,8 +79,8 @@ def test_contract_states_the_vocabulary_and_the_text_rule(client: TestClient) ->
     assert "\\u202A-\\u202E" in schemas["ProfileIn"]["properties"]["name"]["pattern"]
 
 
-def test_interactive_docs(client: TestClient) -> None:
-    response = client.get("/docs")
+def test_interactive_docs(reader: TestClient) -> None:
+    response = reader.get("/docs")
     assert response.status_code == 200 and "swagger-ui" in response.text
 
 
@@ -97,9 +97,9 @@ def test_interactive_docs(client: TestClient) -> None:
     ids=["list", "profile", "profile-2", "partners", "pairings", "explanation"],
 )
 def test_documented_models_describe_the_responses_exactly(
-    client: TestClient, path: str, model: type[BaseModel]
+    reader: TestClient, path: str, model: type[BaseModel]
 ) -> None:
-    body = client.get(path).json()
+    body = reader.get(path).json()
     assert model.model_validate(body).model_dump(mode="json") == body
 
 

@@ -1,4 +1,7 @@
-"""Read endpoints answer with exactly the CLI's JSON shapes, filter, paginate and cap what they return."""
+"""Read endpoints answer with exactly the CLI's JSON shapes, filter, paginate and cap what they return.
+
+The tests share one app (``reader``): nothing here writes.
+"""
 
 from __future__ import annotations
 
@@ -9,30 +12,30 @@ import pytest
 from tests.api.support import SHIPPED, TestClient, attendee, cli_json
 
 
-def test_healthz(client: TestClient) -> None:
-    response = client.get("/healthz")
+def test_healthz(reader: TestClient) -> None:
+    response = reader.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "organisations": len(SHIPPED), "registered": 0, "database": "sqlite"}
 
 
-def test_vocabulary_lists_what_a_profile_may_use(client: TestClient) -> None:
-    body = client.get("/v1/vocabulary").json()
+def test_vocabulary_lists_what_a_profile_may_use(reader: TestClient) -> None:
+    body = reader.get("/v1/vocabulary").json()
     assert set(body) == {"dimensions", "kinds", "sectors", "tags", "combiners"}
     assert "compute" in body["dimensions"] and "startup" in body["kinds"] and "gpu-cloud" in body["tags"]
     assert "harmonic" in body["combiners"]
 
 
-def test_list_is_sorted_paginated_and_counts_the_total(client: TestClient) -> None:
-    first = client.get("/v1/organisations", params={"page_size": 5}).json()
-    second = client.get("/v1/organisations", params={"page_size": 5, "page": 2}).json()
+def test_list_is_sorted_paginated_and_counts_the_total(reader: TestClient) -> None:
+    first = reader.get("/v1/organisations", params={"page_size": 5}).json()
+    second = reader.get("/v1/organisations", params={"page_size": 5, "page": 2}).json()
     everyone = sorted(SHIPPED)
     assert [o["id"] for o in first["organisations"]] == everyone[:5]
     assert [o["id"] for o in second["organisations"]] == everyone[5:10]
     assert first["total"] == len(SHIPPED) and first["page_size"] == 5 and second["page"] == 2
-    assert client.get("/v1/organisations", params={"page": 1000}).json()["organisations"] == []
+    assert reader.get("/v1/organisations", params={"page": 1000}).json()["organisations"] == []
     assert (
         cli_json("profiles", "list")["organisations"]
-        == client.get("/v1/organisations", params={"page_size": 100}).json()["organisations"]
+        == reader.get("/v1/organisations", params={"page_size": 100}).json()["organisations"]
     )
 
 
@@ -49,8 +52,8 @@ def test_list_is_sorted_paginated_and_counts_the_total(client: TestClient) -> No
     ],
     ids=["country", "kind", "sector", "country-and-kind"],
 )
-def test_list_filters(client: TestClient, params: dict[str, str], expected: set[str]) -> None:
-    body = client.get("/v1/organisations", params={**params, "page_size": 100}).json()
+def test_list_filters(reader: TestClient, params: dict[str, str], expected: set[str]) -> None:
+    body = reader.get("/v1/organisations", params={**params, "page_size": 100}).json()
     assert expected and {o["id"] for o in body["organisations"]} == expected
     assert body["total"] == len(expected)
 
@@ -68,32 +71,32 @@ def test_list_filters(client: TestClient, params: dict[str, str], expected: set[
     ],
     ids=["page-size-cap", "page-size-zero", "page-zero", "kind", "sector", "country", "lower-case-country"],
 )
-def test_list_rejects_bad_filters(client: TestClient, params: dict[str, Any], message: str) -> None:
-    response = client.get("/v1/organisations", params=params)
+def test_list_rejects_bad_filters(reader: TestClient, params: dict[str, Any], message: str) -> None:
+    response = reader.get("/v1/organisations", params=params)
     assert response.status_code == 422
     assert message in response.json()["detail"]
 
 
-def test_profile_with_evidence_is_the_cli_view(client: TestClient) -> None:
-    body = client.get("/v1/organisations/highreso").json()
+def test_profile_with_evidence_is_the_cli_view(reader: TestClient) -> None:
+    body = reader.get("/v1/organisations/highreso").json()
     assert body == cli_json("profiles", "show", "highreso")
     assert body["offers"]["compute"][0]["evidence"]["source"] == "000_740288d10d6fbf25.txt"
 
 
-def test_profile_by_name_case_insensitive(client: TestClient) -> None:
-    assert client.get("/v1/organisations/HIGHRESO").json()["id"] == "highreso"
+def test_profile_by_name_case_insensitive(reader: TestClient) -> None:
+    assert reader.get("/v1/organisations/HIGHRESO").json()["id"] == "highreso"
 
 
-def test_unknown_organisation_is_404_naming_it_with_suggestions(client: TestClient) -> None:
-    response = client.get("/v1/organisations/highres")
+def test_unknown_organisation_is_404_naming_it_with_suggestions(reader: TestClient) -> None:
+    response = reader.get("/v1/organisations/highres")
     assert response.status_code == 404
     body = response.json()
     assert body["detail"].startswith("unknown organisation 'highres'; did you mean 'highreso'")
     assert body["suggestions"][0] == "highreso"
 
 
-def test_partners_are_the_cli_json(client: TestClient) -> None:
-    assert client.get("/v1/organisations/highreso/partners").json() == cli_json("partners", "highreso")
+def test_partners_are_the_cli_json(reader: TestClient) -> None:
+    assert reader.get("/v1/organisations/highreso/partners").json() == cli_json("partners", "highreso")
 
 
 @pytest.mark.parametrize(
@@ -111,15 +114,15 @@ def test_partners_are_the_cli_json(client: TestClient) -> None:
     ],
     ids=["top", "dimension", "country", "cross-border", "weights", "terms-and-combiner"],
 )
-def test_partner_options_match_the_cli(client: TestClient, params: dict[str, Any], cli_args: list[str]) -> None:
-    response = client.get("/v1/organisations/highreso/partners", params=params)
+def test_partner_options_match_the_cli(reader: TestClient, params: dict[str, Any], cli_args: list[str]) -> None:
+    response = reader.get("/v1/organisations/highreso/partners", params=params)
     assert response.status_code == 200
     assert response.json() == cli_json("partners", "highreso", *cli_args)
 
 
-def test_weights_change_the_ranking(client: TestClient) -> None:
-    compute = client.get("/v1/organisations/highreso/partners", params={"dimension": "compute"}).json()
-    domain = client.get("/v1/organisations/highreso/partners", params={"weights": "compute:0,data:0,talent:0"}).json()
+def test_weights_change_the_ranking(reader: TestClient) -> None:
+    compute = reader.get("/v1/organisations/highreso/partners", params={"dimension": "compute"}).json()
+    domain = reader.get("/v1/organisations/highreso/partners", params={"weights": "compute:0,data:0,talent:0"}).json()
     assert compute["partners"] != domain["partners"]
     assert domain["settings"]["dimension_weights"] == {"compute": 0.0, "data": 0.0, "talent": 0.0}
 
@@ -153,54 +156,54 @@ def test_weights_change_the_ranking(client: TestClient) -> None:
         "combiner",
     ],
 )
-def test_partner_options_are_validated(client: TestClient, params: dict[str, Any], message: str) -> None:
-    response = client.get("/v1/organisations/highreso/partners", params=params)
+def test_partner_options_are_validated(reader: TestClient, params: dict[str, Any], message: str) -> None:
+    response = reader.get("/v1/organisations/highreso/partners", params=params)
     assert response.status_code == 422
     assert message in response.json()["detail"]
 
 
-def test_partners_of_unknown_organisation(client: TestClient) -> None:
-    response = client.get("/v1/organisations/nobody-at-all/partners")
+def test_partners_of_unknown_organisation(reader: TestClient) -> None:
+    response = reader.get("/v1/organisations/nobody-at-all/partners")
     assert response.status_code == 404 and "unknown organisation 'nobody-at-all'" in response.json()["detail"]
 
 
-def test_pairings_are_the_cli_json(client: TestClient) -> None:
-    assert client.get("/v1/pairings").json() == cli_json("pairs")
-    assert client.get("/v1/pairings", params={"top": 5, "cross_border": True}).json() == cli_json(
+def test_pairings_are_the_cli_json(reader: TestClient) -> None:
+    assert reader.get("/v1/pairings").json() == cli_json("pairs")
+    assert reader.get("/v1/pairings", params={"top": 5, "cross_border": True}).json() == cli_json(
         "pairs", "--top", "5", "--cross-border"
     )
 
 
-def test_pairings_weights_match_the_cli(client: TestClient) -> None:
-    response = client.get("/v1/pairings", params={"weights": "talent:3", "combiner": "geometric"})
+def test_pairings_weights_match_the_cli(reader: TestClient) -> None:
+    response = reader.get("/v1/pairings", params={"weights": "talent:3", "combiner": "geometric"})
     assert response.json() == cli_json("pairs", "-w", "talent=3", "--combiner", "geometric")
 
 
-def test_explanation_is_the_cli_json_both_directions_with_evidence(client: TestClient) -> None:
-    body = client.get("/v1/pairings/highreso/yotta").json()
+def test_explanation_is_the_cli_json_both_directions_with_evidence(reader: TestClient) -> None:
+    body = reader.get("/v1/pairings/highreso/yotta").json()
     assert body == cli_json("explain", "highreso", "yotta")
     assert {r["direction"] for r in body["reasons"]} == {"a_to_b", "b_to_a"}
     assert all("evidence" in r["offer"] and "evidence" in r["need"] for r in body["reasons"])
 
 
-def test_explanation_errors(client: TestClient) -> None:
-    same = client.get("/v1/pairings/highreso/HIGHRESO")
+def test_explanation_errors(reader: TestClient) -> None:
+    same = reader.get("/v1/pairings/highreso/HIGHRESO")
     assert same.status_code == 422 and "cannot pair 'highreso' with itself" in same.json()["detail"]
-    unknown = client.get("/v1/pairings/highreso/yotaa")
+    unknown = reader.get("/v1/pairings/highreso/yotaa")
     assert unknown.status_code == 404 and "yotta" in unknown.json()["suggestions"]
 
 
-def test_match_ranks_an_ad_hoc_profile_and_stores_nothing(client: TestClient) -> None:
-    response = client.post("/v1/match", json=attendee(), params={"top": 5})
+def test_match_ranks_an_ad_hoc_profile_and_stores_nothing(reader: TestClient) -> None:
+    response = reader.post("/v1/match", json=attendee(), params={"top": 5})
     assert response.status_code == 200
     body = response.json()
     assert body["organisation"]["id"] == "ad-hoc" and body["organisation"]["name"] == "Acme Robotics"
     assert 0 < len(body["partners"]) <= 5
-    assert client.get("/healthz").json()["organisations"] == len(SHIPPED)
-    assert client.get("/v1/organisations/ad-hoc").status_code == 404
+    assert reader.get("/healthz").json()["organisations"] == len(SHIPPED)
+    assert reader.get("/v1/organisations/ad-hoc").status_code == 404
 
 
-def test_match_is_open_without_a_key_and_validates_the_vocabulary(client: TestClient) -> None:
-    response = client.post("/v1/match", json=attendee(kind="pirate"))
+def test_match_is_open_without_a_key_and_validates_the_vocabulary(reader: TestClient) -> None:
+    response = reader.post("/v1/match", json=attendee(kind="pirate"))
     assert response.status_code == 422
     assert "unknown kind 'pirate'; accepted:" in response.json()["detail"]

@@ -1,6 +1,7 @@
 """Schemathesis 4, in process, against the app's own OpenAPI: every default check, with and without the key.
 
-Each operation is driven through the examples, coverage and fuzzing phases. Three set-ups: the key
+Each operation is driven through the examples, coverage and fuzzing phases (within a time budget,
+below). Three set-ups: the key
 configured and sent; the key configured and not sent (every write must be refused); no key configured.
 Requests whose validity JSON Schema cannot express are not generated (see ``filter_case``): naming the
 same organisation on both sides of a pair, and weights that leave every dimension at 0. The API
@@ -14,21 +15,21 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from schemathesis.config import SchemathesisConfig
 
 from matchmaker.core.errors import UnknownOrganisation
 from matchmaker.service import create_app
-from matchmaker.settings import Settings
-from tests.api.support import AUTH, KEY
+from tests.api.support import AUTH, KEY, settings
 
 EXAMPLES = 25
 WRITES = {"PUT /v1/organisations/{org}", "DELETE /v1/organisations/{org}", "POST /v1/feedback"}
 
 
 def _app(keys: list[str]) -> FastAPI:
-    # An in-memory database: these runs test the HTTP layer; test_durability tests the file on disk.
-    return create_app(Settings(database_url="sqlite://", api_keys=keys))
+    # An in-memory database: these runs test the HTTP layer; test_server tests the file on disk.
+    return create_app(settings(api_keys=keys))
 
 
 def _same_organisation(app: FastAPI, a: Any, b: Any) -> bool:
@@ -53,11 +54,20 @@ def _all_weights_zero(app: FastAPI, query: dict[str, Any]) -> bool:
     return all(given.get(d, 1.0) == 0 for d in app.state.service.population.dimensions)
 
 
-# POST /v1/match takes the registration body of PUT and the query of the partners list, validated by the
-# same code: their coverage phases already drive every boundary of both, so match runs the examples and
-# fuzzing phases only (it is the slowest operation; this keeps the suite within CI time).
-MATCH_WITHOUT_COVERAGE = {
-    "operations": [{"include-name": "POST /v1/match", "phases": {"coverage": {"enabled": False}}}]
+# Budget: POST /v1/match takes the registration body of PUT and the query of the partners list, checked by
+# the same code, whose coverage phases already drive every boundary of both; GET /v1/reports/pairings
+# renders a whole report (about a second each). Both run the examples and fuzzing phases, the report
+# with fewer examples, so the suite stays within CI time.
+BUDGET = {
+    "generation": {"max-examples": EXAMPLES, "database": "none"},
+    "operations": [
+        {"include-name": "POST /v1/match", "phases": {"coverage": {"enabled": False}}},
+        {
+            "include-name": "GET /v1/reports/pairings",
+            "phases": {"coverage": {"enabled": False}},
+            "generation": {"max-examples": 5},
+        },
+    ],
 }
 
 
@@ -65,7 +75,7 @@ def _schema(app: FastAPI, *, writes_only: bool = False) -> Any:
     if writes_only:  # (``include`` does not filter a schema loaded with a config)
         schema: Any = schemathesis.openapi.from_asgi("/openapi.json", app).include(name=sorted(WRITES))
     else:
-        config = SchemathesisConfig.from_dict(MATCH_WITHOUT_COVERAGE)
+        config = SchemathesisConfig.from_dict(BUDGET)
         schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
 
     @schema.hook
@@ -85,7 +95,8 @@ with_key = _schema(_app([KEY]))
 # Reads do not depend on the key (the first run covers them); without one, every write must be refused.
 key_not_sent = _schema(_app([KEY]), writes_only=True)
 no_key_configured = _schema(_app([]), writes_only=True)
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+FUZZ = hypothesis_settings(deadline=None, database=None, suppress_health_check=list(HealthCheck))
+WRITES_FUZZ = hypothesis_settings(FUZZ, max_examples=EXAMPLES)
 pytestmark = pytest.mark.slow
 
 
@@ -96,7 +107,7 @@ def test_with_the_key(case: Any) -> None:
 
 
 @key_not_sent.parametrize()
-@FUZZ
+@WRITES_FUZZ
 def test_without_the_key(case: Any) -> None:
     response = case.call_and_validate()
     if case.method == case.operation.method.upper():
@@ -104,7 +115,7 @@ def test_without_the_key(case: Any) -> None:
 
 
 @no_key_configured.parametrize()
-@FUZZ
+@WRITES_FUZZ
 def test_without_a_configured_key(case: Any) -> None:
     response = case.call_and_validate(headers=AUTH)
     if case.method == case.operation.method.upper():

@@ -30,17 +30,20 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(command: list[str], *, cwd: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def server(
+    command: list[str], *, cwd: Path, env: dict[str, str], logs: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """Start ``command`` (it must serve on the port given in ``env['PORT']``); yield it once /healthz answers."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MATCHMAKER_")}
-    log = open(cwd / f"server-{env['PORT']}.log", "wb")  # noqa: SIM115 - closed below, after the process ends
+    log_path = logs / f"server-{env['PORT']}.log"
+    log = log_path.open("wb")  # closed below, after the process ends
     process = subprocess.Popen(command, cwd=cwd, env={**clean, **env}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{env['PORT']}"
     try:
         deadline = time.monotonic() + 90
         while True:
             if process.poll() is not None:
-                raise AssertionError(f"server exited: {(cwd / log.name).read_text(errors='replace')}")
+                raise AssertionError(f"server exited: {log_path.read_text(errors='replace')}")
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
@@ -76,15 +79,16 @@ def test_uvicorn_from_the_repository_root(tmp_path: Path) -> None:
     port = _free_port()
     command = [sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port)]
     env = {"PORT": str(port), "MATCHMAKER_DATABASE": str(tmp_path / "root.db"), "PYTHONPATH": str(REPO)}
-    with server(command, cwd=REPO, env=env) as (_, url):
+    with server(command, cwd=REPO, env=env, logs=tmp_path) as (_, url):
         assert httpx.get(f"{url}/v1/organisations/highreso/partners").json()["partners"]
         assert httpx.get(f"{url}/docs").status_code == 200
     assert (tmp_path / "root.db").is_file() and not (REPO / "matchmaker.db").exists()
+    assert not list(REPO.glob("server-*.log"))
 
 
 def test_chunked_body_over_the_cap_is_413_json_on_the_real_server(tmp_path: Path) -> None:
     command, env = serve(tmp_path, _free_port())
-    with server(command, cwd=tmp_path, env={**env, "MATCHMAKER_MAX_BODY_BYTES": "4096"}) as (_, url):
+    with server(command, cwd=tmp_path, env={**env, "MATCHMAKER_MAX_BODY_BYTES": "4096"}, logs=tmp_path) as (_, url):
         port = int(env["PORT"])
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
             conn.sendall(
@@ -131,7 +135,7 @@ def test_registered_attendee_appears_at_once_and_every_acknowledged_put_survives
                         acknowledged.add(org)
 
     command, env = serve(tmp_path, _free_port())
-    with server(command, cwd=tmp_path, env=env) as (process, url):
+    with server(command, cwd=tmp_path, env=env, logs=tmp_path) as (process, url):
         mirror = httpx.put(f"{url}/v1/organisations/mirror-co", json=mirror_of("highreso"), headers=AUTH)
         assert mirror.status_code == 201
         best = httpx.get(f"{url}/v1/organisations/highreso/partners").json()["partners"][0]
@@ -150,7 +154,7 @@ def test_registered_attendee_appears_at_once_and_every_acknowledged_put_survives
     assert len(acknowledged) >= 40 and cut_short, "the kill must land while PUTs are in flight"
 
     command, env = serve(tmp_path, _free_port())
-    with server(command, cwd=tmp_path, env=env) as (_, url), httpx.Client(base_url=url) as client:
+    with server(command, cwd=tmp_path, env=env, logs=tmp_path) as (_, url), httpx.Client(base_url=url) as client:
         assert client.get("/v1/organisations/highreso/partners").json()["partners"][0]["id"] == "mirror-co"
         for org in sorted(acknowledged):
             response = client.get(f"/v1/organisations/{org}")

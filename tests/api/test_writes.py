@@ -240,3 +240,20 @@ def test_answers_are_reused_until_the_next_write(client: TestClient, monkeypatch
     client.put("/v1/organisations/mirror-co", json=mirror_of("highreso"), headers=AUTH)
     assert client.get("/v1/organisations/highreso/partners").json()["partners"][0]["id"] == "mirror-co"
     assert len(calls) == 2
+
+
+def test_stored_profiles_the_vocabulary_no_longer_accepts_are_skipped_at_start(
+    make_app: Callable[..., FastAPI], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with TestClient(make_app()) as client:
+        client.put("/v1/organisations/acme", json=attendee(), headers=AUTH)
+        client.put("/v1/organisations/other", json=attendee("Other"), headers=AUTH)
+    with sqlite3.connect(tmp_path / "matchmaker.db") as db:  # as if the programme dropped the kind 'startup'
+        db.execute("UPDATE registered_profiles SET data = replace(data, '\"startup\"', '\"pirate\"') WHERE id = 'acme'")
+        db.execute("UPDATE registered_profiles SET data = '{\"id\": \"other\"}' WHERE id = 'other'")
+    with TestClient(make_app()) as client:
+        assert client.get("/v1/organisations/acme").status_code == 404
+        assert client.get("/v1/organisations/other").status_code == 404
+        assert client.get("/healthz").json()["registered"] == 0
+    assert "registered profile 'acme' is skipped: kind: unknown kind 'pirate'" in caplog.text
+    assert "registered profile 'other' is no longer valid and is skipped" in caplog.text
