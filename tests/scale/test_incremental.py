@@ -123,3 +123,13 @@ def test_adding_writes_one_row_not_the_population(shipped: ProfileSet, monkeypat
     # The base chunk is shared, not copied; the tail's spare room is written in place.
     assert grown._chunks[0] is base._chunks[0] and again._chunks[0] is base._chunks[0]
     assert np.shares_memory(again._chunks[-1].offers[0], grown._chunks[-1].offers[0])
+
+
+def test_populations_and_vectorisers_pickle(base: Population, shipped: ProfileSet) -> None:
+    import pickle
+
+    grown = base.with_profile(newcomers(shipped, 1)[0])
+    grown.partners("new-0")  # fills the caches (item vectors, row supports)
+    copy = pickle.loads(pickle.dumps(grown))
+    assert copy.partners("new-0", top=5) == grown.partners("new-0", top=5)
+    assert len(copy.with_profile(newcomers(shipped, 2)[1])) == len(grown) + 1

@@ -89,7 +89,21 @@ def _keys(profile: Profile) -> list[str]:
     return [key.casefold() for key in (profile.id, profile.name, *profile.aliases)]
 
 
-class _Registry:
+class _Picklable:
+    """Locks are recreated on unpickling (a lock itself cannot be pickled)."""
+
+    _locks: tuple[str, ...] = ("lock",)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in self._locks}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        for name in self._locks:
+            setattr(self, name, threading.Lock())
+
+
+class _Registry(_Picklable):
     """Ids -> rows and names -> ids, shared by populations that extend one another by appends.
 
     A population of n rows reads only entries below row n, so a registry one of its successors has
@@ -142,7 +156,7 @@ class _RowIndex(Mapping[str, int]):
         return len(self._profiles)
 
 
-class _Growable:
+class _Growable(_Picklable):
     """A dense last chunk with spare rows: appending writes one row instead of copying the chunk.
 
     Populations hold views of its first rows; only the one holding all ``length`` rows may append
@@ -252,7 +266,7 @@ def _replace_row(chunk: ProfileMatrices, row: int, new: ProfileMatrices) -> Prof
     return _concat([head, new, tail])
 
 
-class Population:
+class Population(_Picklable):
     """Profiles, the fitted vectoriser and their matrices; immutable, updates return a new population.
 
     Storage is a sequence of row chunks (one as fitted), so ``with_profile`` adds a profile by writing
@@ -281,6 +295,7 @@ class Population:
     settings: ScoringSettings
     index: Mapping[str, int]
     context: Context
+    _locks = ("_whole_lock",)
 
     def __init__(
         self,

@@ -40,7 +40,6 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -244,7 +243,7 @@ class _Capped:
     offers: Matrix  # offers_d of ``rows``
     right: Matrix  # (n, F): this dimension's block of the plan's right matrix (scaled needs)
     share: Scores  # (n,): c_d, the cap in scaled units
-    offset: int = 0  # where this dimension's block starts among the plan's columns
+    offset: int = 0  # where this dimension's block starts among the plan's fused columns
     block_offers: Matrix = None  # latent vectors: every row's offers_d, for whole-block corrections
 
 
@@ -399,17 +398,19 @@ class ScoringPlan:
             assert ab is not None and ba is not None
             self._canonical(ab, ba, range(self.n)[rows], range(self.n)[cols])
         else:
-            dense = self.dense_columns and isinstance(cols, slice) and isinstance(rows, slice)
-            columns = self._columns(cols) if self.dense_columns and isinstance(cols, slice) and dense else None
+            columns = self._columns(cols) if self.dense_columns and isinstance(cols, slice) else None
             if columns is not None:
                 ab = np.asarray(self.left[rows] @ columns[0])
                 ba = np.asarray(self.right[rows] @ columns[1])
             else:
                 ab = _product(self.left[rows], self.right[cols], buffer(0))
                 ba = _product(self.right[rows], self.left[cols], buffer(1))
-            own = self._columns(rows)[0] if dense and isinstance(rows, slice) else None
+            # Exact vectors: the cap products against dense column (row) blocks too.
+            own = self._columns(rows) if columns is not None and isinstance(rows, slice) else None
             for cap in self.capped:
-                self._uncap(ab, ba, cap, rows, cols, None if columns is None else columns[0], own)
+                self._uncap(
+                    ab, ba, cap, rows, cols, None if columns is None else columns[0], None if own is None else own[0]
+                )
         if self.clamp:  # latent similarities can be slightly negative; a directed benefit is not
             np.maximum(ab, 0.0, out=ab)
             np.maximum(ba, 0.0, out=ba)
@@ -515,12 +516,17 @@ class ScoringPlan:
         right_columns: Scores | None = None,
         right_rows: Scores | None = None,
     ) -> None:
-        """Subtract ``max(0, x' - c)`` where a row's (for ab) or a column's (for ba) offers exceed the cap."""
+        """Subtract ``max(0, x' - c)`` where a row's (for ab) or a column's (for ba) offers exceed the cap.
+
+        ``right_columns`` and ``right_rows`` are the dense transposed column and row blocks of exact vectors
+        (``_columns``), when they are kept.
+        """
+        width = cap.offers.shape[1]
         position = cap.position[rows]
         local = np.flatnonzero(position >= 0)
         if local.size:
             if right_columns is not None:
-                block = right_columns[cap.offset : cap.offset + cap.offers.shape[1]]
+                block = right_columns[cap.offset : cap.offset + width]
                 excess = np.asarray(cap.offers[position[local]] @ block)
             else:
                 excess = _product(cap.offers[position[local]], cap.right[cols])
@@ -531,7 +537,7 @@ class ScoringPlan:
         local = np.flatnonzero(position >= 0)
         if local.size:
             if right_rows is not None:  # computed transposed: rows of ba.T are contiguous to update
-                block = right_rows[cap.offset : cap.offset + cap.offers.shape[1]]
+                block = right_rows[cap.offset : cap.offset + width]
                 excess = np.asarray(cap.offers[position[local]] @ block)
                 np.subtract(excess, cap.share[rows], out=excess)
                 np.maximum(excess, 0.0, out=excess)
@@ -1066,13 +1072,22 @@ def _select(scores: Scores, threshold: Scores, k: int, axis: int) -> tuple[IntAr
     """Cells that may be among the k best of their row (axis=1) or column (axis=0): at least the
     threshold, above 0, and at least the k-th best of the tile in their line (ties kept)."""
     floor = np.maximum(threshold, _SMALLEST[scores.dtype])
+    length = scores.shape[axis]
+    if length > k and not threshold.all():
+        # Some lines have no k-th best yet (their first tile): cut those at the tile's k-th best first,
+        # rather than listing every positive cell.
+        open_lines = np.flatnonzero(threshold == 0)
+        if axis == 1:
+            kth = np.partition(scores[open_lines], length - k, axis=1)[:, length - k]
+        else:
+            kth = np.partition(scores[:, open_lines], length - k, axis=0)[length - k, :]
+        floor[open_lines] = np.maximum(kth, floor[open_lines])
     at_least = scores >= (floor[:, None] if axis == 1 else floor[None, :])
     r, c = np.divmod(np.flatnonzero(at_least), scores.shape[1])  # flatnonzero: 10x faster than nonzero
     owner = r if axis == 1 else c
     counts = np.bincount(owner, minlength=scores.shape[1 - axis])
     crowded = np.flatnonzero(counts > k)
-    if crowded.size:
-        length = scores.shape[axis]
+    if crowded.size:  # more than k cells at or above the threshold: keep the tile's k best (and ties)
         if axis == 1:
             kth = np.partition(scores[crowded], length - k, axis=1)[:, length - k]
         else:
@@ -1209,10 +1224,7 @@ def _run_tiles(
     workers = _workers() if n_jobs is None else max(1, n_jobs)
     # One BLAS thread always: the workers share the cores, and a product's rounding does not depend
     # on how BLAS would have split it between threads.
-    limits: AbstractContextManager[Any] = (
-        threadpool_limits(limits=1, user_api="blas") if not sp.issparse(plan.left) else nullcontext()
-    )
-    with limits:
+    with threadpool_limits(limits=1, user_api="blas"):
         if workers == 1 or len(tiles) < 2:
             for tile, count in zip(tiles, work, strict=True):
                 merged(count, score(tile, collector.snapshot(tile)))

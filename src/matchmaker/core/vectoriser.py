@@ -301,14 +301,20 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             components = min(self.n_components_, raw.shape[1] - 1) or 1
             # Rows weighted by the square root of their count have the Gram matrix of all items.
             weighted = sp.diags(np.sqrt(multiplicity)) @ raw
-            self.svd_ = TruncatedSVD(n_components=components, random_state=self.random_state).fit(weighted)
+            with np.errstate(divide="ignore", invalid="ignore"):  # explained variance of identical items: 0/0
+                self.svd_ = TruncatedSVD(n_components=components, random_state=self.random_state).fit(weighted)
         self.n_item_features_ = (
-            self.svd_.n_components
-            if self.svd_ is not None
+            self.svd_.components_.shape[0]
+            if self.svd_ is not None  # fewer than asked for when few items
             else len(self.words_.vocabulary_) + len(self.tags_.vocabulary_)
         )
         self.n_features_in_ = 1
         return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state["_latent_cache"] = None  # a cache (with a lock): rebuilt on use
+        return state
 
     @property
     def is_latent(self) -> bool:
