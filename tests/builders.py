@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import strategies as st
+
 from matchmaker.core.profile import Evidence, Item, Profile, Vocabulary
 
 VOCABULARY = Vocabulary(
@@ -111,4 +113,48 @@ def market() -> list[Profile]:
             offers={"domain": "origami folding workshops"},
             needs={"domain": "violin tuning lessons"},
         ),
+    ]
+
+
+WORDS = [
+    "gpu",
+    "cloud",
+    "factory",
+    "sensor",
+    "data",
+    "speech",
+    "hindi",
+    "hospital",
+    "records",
+    "robot",
+    "researchers",
+    "governance",
+    "safety",
+    "datacenter",
+    "models",
+    "language",
+    "steel",
+    "finance",
+]
+text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
+
+
+@st.composite
+def populations(draw: st.DrawFn, *, max_orgs: int, max_items: int) -> list[Profile]:
+    """Random markets of 2 to ``max_orgs`` profiles, each side up to ``max_items`` items (strength 1-3) a dimension."""
+    side = st.dictionaries(
+        st.sampled_from(["data", "compute", "talent", "domain"]),
+        st.lists(st.tuples(text, st.integers(1, 3)), min_size=1, max_size=max_items),
+        max_size=3,
+    )
+    n = draw(st.integers(2, max_orgs))
+    return [
+        profile(
+            f"org-{k:02d}",
+            country=draw(st.sampled_from(["JP", "IN", "SG"])),
+            sectors=tuple(draw(st.sets(st.sampled_from(["manufacturing", "healthcare", "cloud"]), min_size=1))),
+            offers=draw(side),
+            needs=draw(side),
+        )
+        for k in range(n)
     ]

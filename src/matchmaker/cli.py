@@ -16,9 +16,15 @@ from rich.console import Console
 from rich.progress import Progress, TimeElapsedColumn
 from rich.table import Table
 
-from matchmaker.core.errors import MatchmakerError, ProfileError, SettingsError
+from matchmaker.cli_options import (
+    CombinerOption,
+    CrossBorderWeightOption,
+    SectorWeightOption,
+    WeightOption,
+    scoring_settings,
+)
+from matchmaker.core.errors import MatchmakerError, ProfileError
 from matchmaker.core.population import Match, Population
-from matchmaker.core.scoring import COMBINERS, ScoringSettings
 from matchmaker.loading import ProfileSet, default_profiles_dir, load_profiles, validate_folder
 from matchmaker.settings import Settings, load_settings
 from matchmaker.views import (
@@ -130,56 +136,8 @@ def main(
     ctx.obj = State(profiles, config)
 
 
-# Options shared by every ranking command.
-WeightOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--weight",
-        "-w",
-        help="Dimension weight as DIMENSION=NUMBER (repeatable), e.g. -w compute=2.",
-        show_default=False,
-    ),
-]
-SectorWeightOption = Annotated[
-    float | None, typer.Option(help="Weight of the sector-fit bonus (default 0.25).", show_default=False)
-]
-CrossBorderWeightOption = Annotated[
-    float | None, typer.Option(help="Weight of the Japan-India bonus (default 0).", show_default=False)
-]
-CombinerOption = Annotated[
-    str | None,
-    typer.Option(help=f"How both directions combine: {', '.join(COMBINERS)} (default harmonic).", show_default=False),
-]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 TopOption = Annotated[int, typer.Option(help="How many results (1-1000).", min=1, max=1000)]
-
-
-def scoring_settings(
-    state: State,
-    weights: list[str] | None,
-    sector_weight: float | None,
-    cross_border_weight: float | None,
-    combiner: str | None,
-) -> ScoringSettings:
-    """The configured scoring settings with the command line's overrides applied and checked."""
-    base = state.settings.scoring
-    dimension_weights = dict(base.dimension_weights)
-    for text in weights or []:
-        name, sep, value = text.partition("=")
-        try:
-            dimension_weights[name.strip()] = float(value) if sep else float("nan")
-        except ValueError:
-            raise SettingsError(f"--weight {text!r}: expected DIMENSION=NUMBER, e.g. compute=2") from None
-        if not sep:
-            raise SettingsError(f"--weight {text!r}: expected DIMENSION=NUMBER, e.g. compute=2")
-    settings = ScoringSettings(
-        dimension_weights=dimension_weights,
-        sector_weight=base.sector_weight if sector_weight is None else sector_weight,
-        cross_border_weight=base.cross_border_weight if cross_border_weight is None else cross_border_weight,
-        combiner=combiner or base.combiner,
-        bridge=base.bridge,
-    )
-    return settings.validated(state.population.dimensions)
 
 
 @contextlib.contextmanager

@@ -7,10 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builders import market, profile
+from builders import market, populations, profile
+from checks import assert_blocked_pairs_equal
 from matchmaker.core.errors import SettingsError, UnknownOrganisation
 from matchmaker.core.population import Population
-from matchmaker.core.scoring import COMBINERS, ScoringSettings, pair_components, score_block, top_pairs
+from matchmaker.core.scoring import COMBINERS, ScoringSettings, pair_components, score_block
 
 
 @pytest.fixture(params=sorted(COMBINERS), ids=sorted(COMBINERS))
@@ -169,51 +170,9 @@ def test_incremental_add_matches_refit_vectors() -> None:
 
 # -- properties --------------------------------------------------------------------------------------
 
-WORDS = [
-    "gpu",
-    "cloud",
-    "factory",
-    "sensor",
-    "data",
-    "speech",
-    "hindi",
-    "hospital",
-    "records",
-    "robot",
-    "researchers",
-    "governance",
-    "safety",
-    "datacenter",
-    "models",
-    "language",
-    "steel",
-    "finance",
-]
-text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
-side = st.dictionaries(
-    st.sampled_from(["data", "compute", "talent", "domain"]),
-    st.lists(st.tuples(text, st.integers(1, 3)), min_size=1, max_size=3),
-    max_size=3,
-)
-
-
-@st.composite
-def populations(draw: st.DrawFn) -> list:
-    n = draw(st.integers(2, 12))
-    return [
-        profile(
-            f"org-{k}",
-            country=draw(st.sampled_from(["JP", "IN", "SG"])),
-            sectors=tuple(draw(st.sets(st.sampled_from(["manufacturing", "healthcare", "cloud"]), min_size=1))),
-            offers=draw(side),
-            needs=draw(side),
-        )
-        for k in range(n)
-    ]
-
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(populations(), st.sampled_from(sorted(COMBINERS)), st.integers(1, 5))
+@given(populations(max_orgs=12, max_items=3), st.sampled_from(sorted(COMBINERS)), st.integers(1, 5))
 def test_ranking_properties(profiles: list, combiner: str, block_rows: int) -> None:
     if not any(True for p in profiles for _ in p.iter_items()):
         return  # a population with no items cannot be fitted; test_fit_needs_items covers that
@@ -222,11 +181,7 @@ def test_ranking_properties(profiles: list, combiner: str, block_rows: int) -> N
     full = score_block(m, slice(0, m.n), ctx, population.settings, dims)
     assert np.isfinite(full).all() and (full >= 0).all() and (full <= 1 + 1e-9).all()
     np.testing.assert_allclose(full, full.T, atol=1e-9)
-    blocked = top_pairs(m, ctx, population.settings, dims, 5, block_rows=block_rows)
-    whole = top_pairs(m, ctx, population.settings, dims, 5, block_rows=m.n)
-    for x, y in zip(blocked, whole, strict=True):
-        np.testing.assert_array_equal(x, y)
-    a, b, s = blocked
+    a, b, s = assert_blocked_pairs_equal(population, 5, block_rows=block_rows)
     assert (a < b).all() and list(s) == sorted(s, reverse=True)
     np.testing.assert_allclose(s, full[a, b])
     parts = pair_components(m, a, b, ctx, population.settings, dims)

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builders import profile
+from builders import populations
+from checks import assert_blocked_pairs_equal, assert_blocked_partners_equal
 from matchmaker.core.population import Population
 from matchmaker.core.profile import Profile
 from matchmaker.core.scoring import (
@@ -17,53 +18,9 @@ from matchmaker.core.scoring import (
     score_block,
     top_pairs,
     top_partners,
-    top_partners_all,
 )
 from matchmaker.loading import ProfileSet
 from matchmaker.synth import synthesise
-
-WORDS = [
-    "gpu",
-    "cloud",
-    "factory",
-    "sensor",
-    "data",
-    "speech",
-    "hindi",
-    "hospital",
-    "records",
-    "robot",
-    "researchers",
-    "governance",
-    "safety",
-    "datacenter",
-    "models",
-    "language",
-    "steel",
-    "finance",
-]
-text = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
-# Up to four items of strength up to 3 in one dimension: offers longer than 1, so caps are exercised.
-side = st.dictionaries(
-    st.sampled_from(["data", "compute", "talent", "domain"]),
-    st.lists(st.tuples(text, st.integers(1, 3)), min_size=1, max_size=4),
-    max_size=3,
-)
-
-
-@st.composite
-def populations(draw: st.DrawFn) -> list[Profile]:
-    n = draw(st.integers(2, 14))
-    return [
-        profile(
-            f"org-{k:02d}",
-            country=draw(st.sampled_from(["JP", "IN", "SG"])),
-            sectors=tuple(draw(st.sets(st.sampled_from(["manufacturing", "healthcare", "cloud"]), min_size=1))),
-            offers=draw(side),
-            needs=draw(side),
-        )
-        for k in range(n)
-    ]
 
 
 def brute_force(population: Population, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +39,7 @@ def brute_force(population: Population, k: int) -> tuple[np.ndarray, np.ndarray]
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    populations(),
+    populations(max_orgs=14, max_items=4),  # up to four items of strength up to 3 a dimension: caps are exercised
     st.sampled_from([None, 3, 6]),
     st.sampled_from(sorted(COMBINERS)),
     st.integers(1, 6),
@@ -107,14 +64,10 @@ def test_blocked_equals_unblocked(
         profiles, n_components=components, settings=ScoringSettings(combiner=combiner, cross_border_weight=cross_weight)
     )
     m, ctx, chosen, dims = population.matrices, population.context, population.settings, population.dimensions
-    whole = top_partners_all(m, ctx, chosen, dims, k, block_rows=len(population), n_jobs=1)
-    tiled = top_partners_all(m, ctx, chosen, dims, k, block_rows=block_rows, n_jobs=n_jobs)
-    np.testing.assert_array_equal(tiled[0], whole[0])
-    np.testing.assert_array_equal(tiled[1], whole[1])
-    pairs_whole = top_pairs(m, ctx, chosen, dims, k, block_rows=len(population), n_jobs=1, cross_border_only=cross_only)
-    pairs_tiled = top_pairs(m, ctx, chosen, dims, k, block_rows=block_rows, n_jobs=n_jobs, cross_border_only=cross_only)
-    for x, y in zip(pairs_tiled, pairs_whole, strict=True):
-        np.testing.assert_array_equal(x, y)
+    whole = assert_blocked_partners_equal(population, k, block_rows=block_rows, n_jobs=n_jobs)
+    pairs_whole = assert_blocked_pairs_equal(
+        population, k, block_rows=block_rows, n_jobs=n_jobs, cross_border_only=cross_only
+    )
     # ... and both agree with the full matrix (exactly for exact vectors, to float32 rounding for latent ones).
     index, full = brute_force(population, k)
     tolerance = 1e-12 if components is None else 1e-5
@@ -152,18 +105,9 @@ def synthetic(shipped: ProfileSet) -> Population:
 def test_blocked_equals_unblocked_on_latent_vectors_across_canonical_blocks(
     synthetic: Population, block_rows: int, n_jobs: int
 ) -> None:
-    m, ctx, chosen, dims = synthetic.matrices, synthetic.context, synthetic.settings, synthetic.dimensions
-    whole = top_partners_all(m, ctx, chosen, dims, 7, block_rows=len(synthetic), n_jobs=1)
-    tiled = top_partners_all(m, ctx, chosen, dims, 7, block_rows=block_rows, n_jobs=n_jobs)
-    np.testing.assert_array_equal(tiled[0], whole[0])
-    np.testing.assert_array_equal(tiled[1], whole[1])
-    for x, y in zip(
-        top_pairs(m, ctx, chosen, dims, 25, block_rows=block_rows, n_jobs=n_jobs),
-        top_pairs(m, ctx, chosen, dims, 25, block_rows=len(synthetic), n_jobs=1),
-        strict=True,
-    ):
-        np.testing.assert_array_equal(x, y)
-    plan = ScoringPlan.build(m, ctx, chosen, dims)
+    assert_blocked_partners_equal(synthetic, 7, block_rows=block_rows, n_jobs=n_jobs)
+    assert_blocked_pairs_equal(synthetic, 25, block_rows=block_rows, n_jobs=n_jobs)
+    plan = ScoringPlan.build(synthetic.matrices, synthetic.context, synthetic.settings, synthetic.dimensions)
     assert plan.capped and plan.clamp  # caps and latent negatives are exercised
 
 

@@ -11,9 +11,15 @@ from typing import Annotated
 
 import typer
 
+from matchmaker.cli_options import (
+    CombinerOption,
+    CrossBorderWeightOption,
+    SectorWeightOption,
+    WeightOption,
+    scoring_settings,
+)
 from matchmaker.core.ecosystem import BRIDGE_FROM, OVERSUPPLY_BELOW, UNMET_BELOW
 from matchmaker.core.errors import SettingsError
-from matchmaker.core.scoring import COMBINERS
 
 COMMAND_NAME = "report"
 SUFFIXES = {
@@ -35,28 +41,6 @@ class ReportFormat(StrEnum):
     json = "json"
     xlsx = "xlsx"
 
-
-# The scoring options repeat matchmaker.cli's (same flags, same help): importing them from there at
-# module level would be circular, since matchmaker.cli registers this module at its end.
-Weights = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--weight",
-        "-w",
-        help="Dimension weight as DIMENSION=NUMBER (repeatable), e.g. -w compute=2.",
-        show_default=False,
-    ),
-]
-SectorWeight = Annotated[
-    float | None, typer.Option(help="Weight of the sector-fit bonus (default 0.25).", show_default=False)
-]
-CrossBorderWeight = Annotated[
-    float | None, typer.Option(help="Weight of the Japan-India bonus (default 0).", show_default=False)
-]
-Combiner = Annotated[
-    str | None,
-    typer.Option(help=f"How both directions combine: {', '.join(COMBINERS)} (default harmonic).", show_default=False),
-]
 
 FormatChoice = Annotated[
     ReportFormat | None,
@@ -131,10 +115,10 @@ def command(
         bool, typer.Option("--cross-border", help="Japan-India pairings first (and only Japan-India partners).")
     ] = False,
     partners: Annotated[int, typer.Option(help="Partners listed per organisation (1-100).", min=1, max=100)] = 5,
-    weight: Weights = None,
-    sector_weight: SectorWeight = None,
-    cross_border_weight: CrossBorderWeight = None,
-    combiner: Combiner = None,
+    weight: WeightOption = None,
+    sector_weight: SectorWeightOption = None,
+    cross_border_weight: CrossBorderWeightOption = None,
+    combiner: CombinerOption = None,
     unmet_below: Annotated[
         float, typer.Option(help="A need is unmet when no organisation covers it this well (0-1).", min=0.01, max=1.0)
     ] = UNMET_BELOW,
@@ -156,7 +140,7 @@ def command(
 
       matchmaker report --org highreso --cross-border --format md
     """
-    from matchmaker.cli import _state, err, scoring_settings
+    from matchmaker.cli import _state, err
     from matchmaker.reports import EXTENSIONS, ReportOptions, build_report, iter_report, write_atomic
     from matchmaker.reports.atomic import check_target
 
