@@ -1,6 +1,7 @@
 """Latency and throughput of GET /v1/organisations/{id}/partners on loopback, printed as one JSON object.
 
-The server runs as users run it (``matchmaker --profiles DIR serve``, uvicorn, one process) on the
+The server runs as users run it (``matchmaker --profiles DIR serve --workers 2``: uvicorn, one worker
+process per core of the 2-core machine, ``--workers 1`` for one) on the
 shipped profiles and on synthetic populations generated here from them (ids, names and item texts
 varied deterministically). Two measurements per population, each request for the next organisation
 in a fixed shuffled order of all of them (so a large population is asked about distinct organisations):
@@ -94,8 +95,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(profiles: Path, workdir: Path) -> Iterator[tuple[str, float, psutil.Process]]:
-    """``matchmaker --profiles PROFILES serve`` on a free loopback port; yields its URL, startup seconds, process."""
+def running_server(profiles: Path, workdir: Path, workers: int) -> Iterator[tuple[str, float, psutil.Process]]:
+    """``matchmaker --profiles PROFILES serve --workers N`` on a free loopback port.
+
+    Yields its URL, its startup seconds (until every worker answers) and its process.
+    """
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATCHMAKER_")}
     env["MATCHMAKER_DATABASE"] = str(workdir / "bench.db")
@@ -108,6 +112,8 @@ def running_server(profiles: Path, workdir: Path) -> Iterator[tuple[str, float, 
         "serve",
         "--port",
         str(port),
+        "--workers",
+        str(workers),
     ]
     log = (workdir / f"server-{port}.log").open("wb")
     started = time.perf_counter()
@@ -117,11 +123,13 @@ def running_server(profiles: Path, workdir: Path) -> Iterator[tuple[str, float, 
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"server exited: {(workdir / log.name).read_text(errors='replace')[-2000:]}")
+            started_workers = (workdir / log.name).read_text(errors="replace").count("Application startup complete")
             try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200 and started_workers >= workers:
                     break
             except httpx.TransportError:
-                time.sleep(0.25)
+                pass
+            time.sleep(0.25)
         yield url, time.perf_counter() - started, psutil.Process(process.pid)
     finally:
         process.terminate()
@@ -331,8 +339,15 @@ def machine() -> dict[str, Any]:
 
 
 def _cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
+    """CPU seconds of the server: the process and its workers (``--workers``)."""
+    total = 0.0
+    for one in [process, *process.children(recursive=True)]:
+        try:
+            times = one.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 async def _phase(process: psutil.Process, measurement: Any) -> dict[str, Any]:
@@ -372,6 +387,7 @@ def main() -> None:
     parser.add_argument(
         "--sizes", nargs="+", default=["shipped", "10000"], help="'shipped' and/or numbers of synthetic organisations"
     )
+    parser.add_argument("--workers", type=int, default=2, help="server processes (matchmaker serve --workers)")
     parser.add_argument("--clients", type=int, default=32, help="closed-loop concurrency")
     parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests per second")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per measurement")
@@ -384,7 +400,7 @@ def main() -> None:
             workdir.mkdir()
             folder = default_profiles_dir() if size == "shipped" else synthetic_folder(int(size), workdir / "profiles")
             ids = sorted(p.stem for p in folder.glob("*.yaml") if not p.name.startswith("_"))
-            with running_server(folder, workdir) as (url, startup, process):
+            with running_server(folder, workdir, args.workers) as (url, startup, process):
                 numbers = asyncio.run(measure(url, process, ids, args))
             results.append(
                 {"population": size, "organisations": len(ids), "server_startup_s": round(startup, 1), **numbers}

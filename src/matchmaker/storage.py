@@ -27,6 +27,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     select,
     text,
     update,
@@ -42,6 +43,7 @@ from matchmaker.core.profile import Profile
 Outcome = Literal["accepted", "declined", "met", "agreement"]
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 BUSY_TIMEOUT_MS = 10_000
+CHANGES_LOCK_KEY = 0x6D61746368  # "match": the advisory lock that orders writes to the change log
 
 metadata = MetaData()
 
@@ -65,6 +67,31 @@ feedback_table = Table(
     # Repeated identical feedback (a retried request, a double click) counts once.
     UniqueConstraint("organisation", "partner", "outcome", name="uq_feedback_pair_outcome"),
 )
+
+
+# Every write also appends a row here, in the same transaction: the order in which they were committed.
+# A server process that did not make a write learns of it from here (several workers, several hosts).
+changes_table = Table(
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # "profile" (put or delete) or "feedback"
+    Column("organisation", String(64), nullable=False),
+    Column("partner", String(64), nullable=True),
+    Column("outcome", String(16), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One committed write: a profile put or deleted (``kind="profile"``), or feedback recorded."""
+
+    id: int
+    kind: str
+    organisation: str
+    partner: str | None = None
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,8 +184,13 @@ class Store:
     def backend(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def private(self) -> bool:
+        """True for an in-memory SQLite database: no other process can see it (or write to it)."""
+        return self.engine.url.get_backend_name() == "sqlite" and self.engine.url.database in (None, "", ":memory:")
+
     def close(self) -> None:
-        if self.engine.url.get_backend_name() == "sqlite" and self.engine.url.database in (None, "", ":memory:"):
+        if self.private:
             return  # an in-memory database lives as long as its one connection: keep it for the process
         self.engine.dispose()
 
@@ -191,6 +223,7 @@ class Store:
             changed = connection.execute(
                 update(profiles_table).where(profiles_table.c.id == profile.id).values(data=data, updated_at=now)
             ).rowcount
+            _record(connection, "profile", profile.id, now)
             if changed:
                 return False
             # Another process may insert the same id between the two statements: then ours updates it.
@@ -205,7 +238,10 @@ class Store:
     def delete_profile(self, org_id: str) -> bool:
         """Remove a registered profile; True if there was one. Feedback about it is kept."""
         with self.engine.begin() as connection:
-            return bool(connection.execute(delete(profiles_table).where(profiles_table.c.id == org_id)).rowcount)
+            deleted = bool(connection.execute(delete(profiles_table).where(profiles_table.c.id == org_id)).rowcount)
+            if deleted:
+                _record(connection, "profile", org_id, datetime.now(UTC))
+            return deleted
 
     # -- feedback ---------------------------------------------------------------------------------
 
@@ -221,7 +257,10 @@ class Store:
         )
         with self.engine.begin() as connection:
             inserted = connection.execute(statement.on_conflict_do_nothing().returning(feedback_table.c.id))
-            return inserted.first() is not None
+            if inserted.first() is None:
+                return False
+            _record(connection, "feedback", feedback.organisation, datetime.now(UTC), feedback)
+            return True
 
     def feedback(self) -> list[Feedback]:
         """Every recorded feedback, oldest first."""
@@ -229,3 +268,33 @@ class Store:
         with self.engine.connect() as connection:
             rows = connection.execute(query.order_by(feedback_table.c.id))
             return [Feedback(str(r.organisation), str(r.partner), str(r.outcome)) for r in rows]
+
+    # -- changes ----------------------------------------------------------------------------------
+
+    def last_change(self) -> int:
+        """The id of the latest committed write (0 before the first): one indexed read."""
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.max(changes_table.c.id))).scalar() or 0)
+
+    def changes_since(self, after: int) -> list[Change]:
+        """The writes committed after change ``after``, in commit order."""
+        query = select(changes_table).where(changes_table.c.id > after).order_by(changes_table.c.id)
+        with self.engine.connect() as connection:
+            return [
+                Change(int(r.id), str(r.kind), str(r.organisation), r.partner, r.outcome)
+                for r in connection.execute(query)
+            ]
+
+
+def _record(
+    connection: Connection, kind: str, organisation: str, at: datetime, feedback: Feedback | None = None
+) -> None:
+    connection.execute(
+        changes_table.insert().values(
+            kind=kind,
+            organisation=organisation,
+            partner=None if feedback is None else feedback.partner,
+            outcome=None if feedback is None else feedback.outcome,
+            created_at=at,
+        )
+    )

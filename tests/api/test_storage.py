@@ -94,6 +94,26 @@ def test_identical_feedback_counts_once(store: Store) -> None:
         store.add_feedback(Feedback("a", "b", "ghosted"))
 
 
+def test_every_committed_write_is_in_the_change_log_in_commit_order(store: Store) -> None:
+    assert store.last_change() == 0 and store.changes_since(0) == []
+    store.put_profile(profile("acme"))
+    store.put_profile(profile("acme", "Acme Two"))  # an update is a change too
+    store.add_feedback(Feedback("acme", "yotta", "declined"))
+    store.add_feedback(Feedback("acme", "yotta", "declined"))  # identical: not recorded, no change
+    assert store.delete_profile("ghost") is False  # nothing deleted, no change
+    store.delete_profile("acme")
+    changes = store.changes_since(0)
+    assert [(c.kind, c.organisation, c.partner, c.outcome) for c in changes] == [
+        ("profile", "acme", None, None),
+        ("profile", "acme", None, None),
+        ("feedback", "acme", "yotta", "declined"),
+        ("profile", "acme", None, None),
+    ]
+    ids = [c.id for c in changes]
+    assert ids == sorted(ids) and store.last_change() == ids[-1]
+    assert store.changes_since(ids[1]) == changes[2:]
+
+
 def test_ping(store: Store) -> None:
     store.ping()
 
@@ -146,6 +166,22 @@ def test_the_service_on_postgresql_keeps_attendees_across_restarts(postgres_url:
             assert client.get("/healthz").json()["database"] == "postgresql"
         with TestClient(create_app(settings)) as client:
             assert client.get("/v1/organisations/acme").json()["name"] == "Acme Robotics"
+    finally:
+        metadata.drop_all(store.engine)
+        store.close()
+
+
+@needs_postgres
+def test_two_services_on_postgresql_see_each_others_writes(postgres_url: str) -> None:
+    settings = Settings(database_url=postgres_url, api_keys=[KEY])
+    store = Store.open(postgres_url, Path("unused.db"))
+    metadata.drop_all(store.engine)
+    try:
+        with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+            assert first.put("/v1/organisations/acme", json=attendee(), headers=AUTH).status_code == 201
+            assert second.get("/v1/organisations/acme").json()["name"] == "Acme Robotics"
+            assert second.delete("/v1/organisations/acme", headers=AUTH).status_code == 204
+            assert first.get("/v1/organisations/acme").status_code == 404
     finally:
         metadata.drop_all(store.engine)
         store.close()

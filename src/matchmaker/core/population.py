@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,12 +13,12 @@ from numpy.typing import NDArray
 from rapidfuzz import fuzz, process
 
 from matchmaker.core.errors import MatchmakerError, UnknownOrganisation
-from matchmaker.core.profile import MAX_STRENGTH, Item, Profile, Side
+from matchmaker.core.profile import Profile
+from matchmaker.core.reasons import ItemRef, ItemVectors, Reason, explain
 from matchmaker.core.scoring import (
     Context,
     FloatArray,
     IntArray,
-    PairComponents,
     RowSupport,
     ScoringSettings,
     need_shares,
@@ -29,35 +29,10 @@ from matchmaker.core.scoring import (
 )
 from matchmaker.core.vectoriser import Matrix, NComponents, ProfileMatrices, ProfileVectoriser
 
-Direction = Literal["a_to_b", "b_to_a"]
-REASON_FLOOR = 0.005  # contributions below this explain nothing a reader could use
 CHUNK_ROWS = 16_384  # rows per storage chunk: changing one profile copies at most one chunk
 TAIL_ROWS = 2_048  # appended profiles go to tail chunks of at most this many rows (cheap to re-index)
 _SPARE_ROWS = 64  # first capacity of a chunk that grows by appends (then doubling)
 _DENSE_ITEM_CELLS = 4_000_000  # item vectors of one explanation batch are made dense up to this size
-
-
-@dataclass(frozen=True)
-class ItemRef:
-    """One offer or need of one organisation, with where it stands in the profile."""
-
-    org: str
-    side: Side
-    dimension: str
-    position: int
-    item: Item
-
-
-@dataclass(frozen=True)
-class Reason:
-    """An offer of one side meeting a need of the other, and how much of the score it makes."""
-
-    direction: Direction
-    dimension: str
-    offer: ItemRef
-    need: ItemRef
-    similarity: float
-    contribution: float  # share of the directed benefit of ``direction`` this item pair produces
 
 
 @dataclass(frozen=True)
@@ -641,49 +616,40 @@ class Population(_Picklable):
         parts = pair_components(
             self._rows(rows), local_a, local_b, Context(self.context.countries[rows]), settings, self.dimensions
         )
-        vectors = self._item_vectors([self.profiles[r] for r in rows.tolist()]) if reasons != 0 else _NO_VECTORS
+        pairs = [(self.profiles[i], self.profiles[j]) for i, j in zip(a.tolist(), b.tolist(), strict=True)]
+        if reasons == 0:
+            found: list[list[Reason]] = [[] for _ in pairs]
+        else:
+            vectors = self._item_vectors([self.profiles[r] for r in rows.tolist()])
+            found = explain(pairs, self.dimensions, settings, vectors, reasons)
         return [
-            self._match(k, parts, self.profiles[a[k]], self.profiles[b[k]], settings, reasons, vectors)
-            for k in range(len(a))
+            Match(
+                a=pair[0],
+                b=pair[1],
+                score=float(parts.score[k]),
+                reciprocal=float(parts.reciprocal[k]),
+                a_to_b=float(parts.directed_ab[k]),
+                b_to_a=float(parts.directed_ba[k]),
+                sector_fit=float(parts.sector_fit[k]),
+                cross_border=bool(parts.cross_border[k]),
+                dimensions={
+                    d: DimensionScore(float(parts.per_dimension_ab[k, i]), float(parts.per_dimension_ba[k, i]))
+                    for i, d in enumerate(self.dimensions)
+                },
+                reasons=tuple(found[k]),
+            )
+            for k, pair in enumerate(pairs)
         ]
-
-    def _match(
-        self,
-        k: int,
-        parts: PairComponents,
-        a: Profile,
-        b: Profile,
-        settings: ScoringSettings,
-        reasons: int | None,
-        vectors: _ItemVectors,
-    ) -> Match:
-        dims = {
-            d: DimensionScore(float(parts.per_dimension_ab[k, i]), float(parts.per_dimension_ba[k, i]))
-            for i, d in enumerate(self.dimensions)
-        }
-        found = self._reasons(a, b, settings, vectors) if reasons != 0 else []
-        return Match(
-            a=a,
-            b=b,
-            score=float(parts.score[k]),
-            reciprocal=float(parts.reciprocal[k]),
-            a_to_b=float(parts.directed_ab[k]),
-            b_to_a=float(parts.directed_ba[k]),
-            sector_fit=float(parts.sector_fit[k]),
-            cross_border=bool(parts.cross_border[k]),
-            dimensions=dims,
-            reasons=tuple(found if reasons is None else found[:reasons]),
-        )
 
     # -- explanation ------------------------------------------------------------------------------
 
-    def _item_vectors(self, profiles: Sequence[Profile]) -> _ItemVectors:
+    def _item_vectors(self, profiles: Sequence[Profile]) -> ItemVectors:
         """Vectors of every item of ``profiles``, computed in one batch."""
         items = list({id(i): i for p in profiles for *_, i in p.iter_items()}.values())
         vectors = self.vectoriser.transform_items(items)
         if sp.issparse(vectors) and vectors.shape[0] * vectors.shape[1] <= _DENSE_ITEM_CELLS:
             vectors = vectors.toarray()  # row picks and products of small dense arrays are much cheaper
-        return _ItemVectors({id(item): row for row, item in enumerate(items)}, vectors)
+        return ItemVectors({id(item): row for row, item in enumerate(items)}, vectors)
 
     def reasons(self, a: Profile, b: Profile, settings: ScoringSettings) -> list[Reason]:
         """Every offer->need item pair behind the score of (a, b), largest contribution first.
@@ -691,57 +657,7 @@ class Population(_Picklable):
         Contributions of one direction add up to its directed benefit (each dimension's share scaled
         down where the benefit was capped at 1).
         """
-        return self._reasons(a, b, settings, self._item_vectors([a, b]))
-
-    def _reasons(self, a: Profile, b: Profile, settings: ScoringSettings, vectors: _ItemVectors) -> list[Reason]:
-        found = [
-            *self._directed_reasons(a, b, "a_to_b", settings, vectors),
-            *self._directed_reasons(b, a, "b_to_a", settings, vectors),
-        ]
-        return sorted(found, key=lambda r: (-r.contribution, r.direction, r.dimension, r.offer.position))
-
-    def _directed_reasons(
-        self, giver: Profile, taker: Profile, direction: Direction, settings: ScoringSettings, vectors: _ItemVectors
-    ) -> list[Reason]:
-        # Plain Python arithmetic: these are a handful of items each, where numpy's per-call cost dominates.
-        mass = [
-            settings.weight(d) * max((i.strength for i in taker.needs.get(d, ())), default=0) / MAX_STRENGTH
-            for d in self.dimensions
-        ]
-        total_mass = sum(mass)
-        if total_mass <= 0:
-            return []
-        found: list[Reason] = []
-        for d, dimension in enumerate(self.dimensions):
-            offers, needs = giver.offers.get(dimension, ()), taker.needs.get(dimension, ())
-            if not offers or not needs or mass[d] <= 0:
-                continue
-            similarity = vectors.similarity(offers, needs).tolist()
-            need_total = sum(i.strength for i in needs)
-            raw = [
-                [
-                    max(0.0, (o.strength / MAX_STRENGTH * (n.strength / need_total)) * similarity[i][j])
-                    for j, n in enumerate(needs)
-                ]
-                for i, o in enumerate(offers)
-            ]
-            total = sum(map(sum, raw))
-            cap = min(1.0, total) / total if total > 0 else 0.0
-            share = mass[d] / total_mass * cap
-            for i, row in enumerate(raw):
-                for j, value in enumerate(row):
-                    if value * share >= REASON_FLOOR:
-                        found.append(
-                            Reason(
-                                direction,
-                                dimension,
-                                ItemRef(giver.id, "offers", dimension, i, offers[i]),
-                                ItemRef(taker.id, "needs", dimension, j, needs[j]),
-                                similarity[i][j],
-                                value * share,
-                            )
-                        )
-        return found
+        return explain([(a, b)], self.dimensions, settings, self._item_vectors([a, b]))[0]
 
     # -- updates ----------------------------------------------------------------------------------
 
@@ -828,22 +744,5 @@ class Population(_Picklable):
         derived._whole = self._whole
         return derived
 
-
-@dataclass(frozen=True)
-class _ItemVectors:
-    """Item vectors (dense rows) of a batch of profiles, looked up by item identity."""
-
-    rows: dict[int, int]
-    matrix: Matrix
-
-    def similarity(self, offers: Sequence[Item], needs: Sequence[Item]) -> NDArray[np.float64]:
-        """Offer x need dot products (cosine similarities of the unit item vectors)."""
-        left = self.matrix[[self.rows[id(i)] for i in offers]]
-        right = self.matrix[[self.rows[id(i)] for i in needs]]
-        product = left @ right.T
-        return np.asarray(product.toarray() if sp.issparse(product) else product, dtype=np.float64)
-
-
-_NO_VECTORS = _ItemVectors({}, np.zeros((0, 0)))
 
 __all__ = ["DimensionScore", "ItemRef", "Match", "Population", "Reason", "replace"]

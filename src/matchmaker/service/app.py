@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -42,6 +43,16 @@ def _version() -> str:
         return version("matchmaker")
     except PackageNotFoundError:  # running from a source tree that is not installed
         return "0"
+
+
+# ``matchmaker serve --workers N``: each worker process builds its app from the parent's settings.
+SETTINGS_VARIABLE = "_MATCHMAKER_WORKER_SETTINGS"  # not MATCHMAKER_*: no setting of its own
+FACTORY = "matchmaker.service.app:create_worker_app"
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one of several worker processes, from the settings the parent passed in the environment."""
+    return create_app(Settings.model_validate_json(os.environ[SETTINGS_VARIABLE]))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -294,7 +294,7 @@ async def partners(
     body = service.lookup(key, snapshot)
     if body is None:  # scoring is CPU work: off the event loop
         body = await run_in_threadpool(
-            _partners, service, snapshot, org, scoring, top, dimension, country, cross_border
+            service.ranked, _partners, service, snapshot, org, scoring, top, dimension, country, cross_border
         )
         service.remember(key, snapshot, body)
     return Response(body, media_type="application/json")
@@ -347,8 +347,14 @@ def match(
     _check_dimension(dimension, population)
     _check_country(country)
     with_adhoc = population.with_profile(profile)
-    matches = with_adhoc.partners(
-        adhoc_id, top=top, settings=settings, dimension=dimension, country=country, cross_border=cross_border
+    matches = service.ranked(
+        with_adhoc.partners,
+        adhoc_id,
+        top=top,
+        settings=settings,
+        dimension=dimension,
+        country=country,
+        cross_border=cross_border,
     )
     return JSONBody(partners_view(profile, matches, settings))
 
@@ -396,7 +402,7 @@ def explain(a: OrgRef, b: OrgB, service: ServiceDep, scoring: Scoring, dimension
     population = service.population
     settings = scoring.settings(service.scoring, population.dimensions)
     _check_dimension(dimension, population)
-    found = population.explain(a, b, settings=settings, dimension=dimension)
+    found = service.ranked(population.explain, a, b, settings=settings, dimension=dimension)
     return JSONBody(explanation_view(found, settings))
 
 

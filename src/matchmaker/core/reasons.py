@@ -1,0 +1,201 @@
+"""Why a pair scores what it scores: the offer->need item pairs behind each direction's benefit.
+
+A directed benefit (giver -> taker) is, per dimension, the sum over the giver's offers and the taker's
+needs of ``offer strength x need share x similarity``, capped at 1, then weighted by the taker's need
+mass in that dimension (see ``scoring``). Each item pair's *contribution* is its term scaled the same
+way, so the contributions of one direction add up to its directed benefit.
+
+Every item pair of a batch of matches is one cell of flat arrays: one gather and one row-wise product
+for all similarities, one ``bincount`` for the per-dimension totals and one ``lexsort`` for the order.
+Python objects are built only for the reasons that are returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from matchmaker.core.profile import MAX_STRENGTH, Item, Profile, Side
+from matchmaker.core.scoring import ScoringSettings
+from matchmaker.core.vectoriser import Matrix
+
+Direction = Literal["a_to_b", "b_to_a"]
+DIRECTIONS: tuple[Direction, Direction] = ("a_to_b", "b_to_a")
+REASON_FLOOR = 0.005  # contributions below this explain nothing a reader could use
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """One offer or need of one organisation, with where it stands in the profile."""
+
+    org: str
+    side: Side
+    dimension: str
+    position: int
+    item: Item
+
+
+@dataclass(frozen=True)
+class Reason:
+    """An offer of one side meeting a need of the other, and how much of the score it makes."""
+
+    direction: Direction
+    dimension: str
+    offer: ItemRef
+    need: ItemRef
+    similarity: float
+    contribution: float  # share of the directed benefit of ``direction`` this item pair produces
+
+
+@dataclass(frozen=True)
+class ItemVectors:
+    """Unit item vectors of a batch of profiles (dot products are similarities), by item identity."""
+
+    rows: dict[int, int]
+    matrix: Matrix
+
+    def row(self, item: Item) -> int:
+        return self.rows[id(item)]
+
+
+class _Cells:
+    """The flat arrays of every offer x need cell of a batch, filled one directed pair at a time."""
+
+    def __init__(self) -> None:
+        self.offer_rows: list[int] = []  # rows of ItemVectors
+        self.need_rows: list[int] = []
+        self.offer_weight: list[float] = []  # offer strength / MAX_STRENGTH
+        self.need_weight: list[float] = []  # need strength / the taker's total need strength in the dimension
+        self.group: list[int] = []  # (directed pair, dimension) group
+        self.offer_position: list[int] = []
+        self.need_position: list[int] = []
+        self.group_share: list[float] = []  # the dimension's share of the direction's need mass
+        self.group_match: list[int] = []
+        self.group_direction: list[int] = []
+        self.group_dimension: list[int] = []
+
+    def add(
+        self,
+        match: int,
+        direction: int,
+        giver: Profile,
+        taker: Profile,
+        settings: ScoringSettings,
+        dimensions: Sequence[str],
+        vectors: ItemVectors,
+    ) -> None:
+        mass = [
+            settings.weight(d) * max((i.strength for i in taker.needs.get(d, ())), default=0) / MAX_STRENGTH
+            for d in dimensions
+        ]
+        total_mass = sum(mass)
+        if total_mass <= 0:
+            return
+        for d, dimension in enumerate(dimensions):
+            offers, needs = giver.offers.get(dimension, ()), taker.needs.get(dimension, ())
+            if not offers or not needs or mass[d] <= 0:
+                continue
+            group = len(self.group_share)
+            self.group_share.append(mass[d] / total_mass)
+            self.group_match.append(match)
+            self.group_direction.append(direction)
+            self.group_dimension.append(d)
+            need_total = sum(n.strength for n in needs)
+            for i, offer in enumerate(offers):
+                for j, need in enumerate(needs):
+                    self.offer_rows.append(vectors.row(offer))
+                    self.need_rows.append(vectors.row(need))
+                    self.offer_weight.append(offer.strength / MAX_STRENGTH)
+                    self.need_weight.append(need.strength / need_total)
+                    self.group.append(group)
+                    self.offer_position.append(i)
+                    self.need_position.append(j)
+
+
+def _rowwise_similarity(matrix: Matrix, left: NDArray[np.intp], right: NDArray[np.intp]) -> NDArray[np.float64]:
+    """``matrix[left[k]] . matrix[right[k]]`` for every k, in float64."""
+    if sp.issparse(matrix):
+        product = matrix[left].multiply(matrix[right])
+        return np.asarray(product.sum(axis=1), dtype=np.float64).ravel()
+    a = np.asarray(matrix[left], dtype=np.float64)
+    b = np.asarray(matrix[right], dtype=np.float64)
+    return np.asarray(np.einsum("ij,ij->i", a, b), dtype=np.float64)
+
+
+def explain(
+    pairs: Sequence[tuple[Profile, Profile]],
+    dimensions: Sequence[str],
+    settings: ScoringSettings,
+    vectors: ItemVectors,
+    limit: int | None = None,
+) -> list[list[Reason]]:
+    """For each pair (a, b), the item pairs behind its score, largest contribution first (at most ``limit``).
+
+    Ties are ordered by direction (a_to_b first), dimension name and offer position. Contributions of
+    one direction add up to its directed benefit (each dimension's share scaled down where the benefit
+    was capped at 1); those under ``REASON_FLOOR`` are left out.
+    """
+    cells = _Cells()
+    for k, (a, b) in enumerate(pairs):
+        cells.add(k, 0, a, b, settings, dimensions, vectors)
+        cells.add(k, 1, b, a, settings, dimensions, vectors)
+    found: list[list[Reason]] = [[] for _ in pairs]
+    if not cells.group:
+        return found
+    group = np.asarray(cells.group, dtype=np.intp)
+    similarity = _rowwise_similarity(
+        vectors.matrix, np.asarray(cells.offer_rows, dtype=np.intp), np.asarray(cells.need_rows, dtype=np.intp)
+    )
+    raw = np.asarray(cells.offer_weight) * np.asarray(cells.need_weight) * similarity
+    np.maximum(raw, 0.0, out=raw)
+    total = np.bincount(group, weights=raw, minlength=len(cells.group_share))
+    cap = np.divide(np.minimum(total, 1.0), total, out=np.zeros_like(total), where=total > 0)
+    contribution = raw * (np.asarray(cells.group_share) * cap)[group]
+    kept = np.flatnonzero(contribution >= REASON_FLOOR)
+    if not kept.size:
+        return found
+    match = np.asarray(cells.group_match, dtype=np.intp)[group[kept]]
+    direction = np.asarray(cells.group_direction, dtype=np.intp)[group[kept]]
+    dimension = np.asarray(cells.group_dimension, dtype=np.intp)[group[kept]]
+    name_rank = np.argsort(np.argsort(np.array(dimensions, dtype=object)))  # dimension names sort order
+    offer_position = np.asarray(cells.offer_position, dtype=np.intp)[kept]
+    # lexsort: the last key is the primary one.
+    sorted_kept = np.lexsort((offer_position, name_rank[dimension], direction, -contribution[kept], match))
+    order = kept[sorted_kept]
+    if limit is not None:
+        order = order[_ranks_within(match[sorted_kept]) < limit]
+    for cell in order.tolist():
+        g = cells.group[cell]
+        k, d = cells.group_match[g], cells.group_dimension[g]
+        giver, taker = pairs[k] if cells.group_direction[g] == 0 else pairs[k][::-1]
+        name = dimensions[d]
+        i, j = cells.offer_position[cell], cells.need_position[cell]
+        found[k].append(
+            Reason(
+                DIRECTIONS[cells.group_direction[g]],
+                name,
+                ItemRef(giver.id, "offers", name, i, giver.offers[name][i]),
+                ItemRef(taker.id, "needs", name, j, taker.needs[name][j]),
+                float(similarity[cell]),
+                float(contribution[cell]),
+            )
+        )
+    return found
+
+
+def _ranks_within(sorted_groups: NDArray[np.intp]) -> NDArray[np.intp]:
+    """0, 1, 2... within each run of equal values of a sorted array.
+
+    >>> _ranks_within(np.array([0, 0, 0, 2, 2, 5])).tolist()
+    [0, 1, 2, 0, 1, 0]
+    """
+    if not sorted_groups.size:
+        return sorted_groups
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    lengths = np.diff(np.r_[starts, sorted_groups.size])
+    return np.arange(sorted_groups.size) - np.repeat(starts, lengths)
