@@ -8,6 +8,7 @@ function returns, so whatever the caller acknowledges is on disk.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +28,6 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
-    func,
     select,
     text,
     update,
@@ -43,6 +43,7 @@ from matchmaker.core.profile import Profile
 Outcome = Literal["accepted", "declined", "met", "agreement"]
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 BUSY_TIMEOUT_MS = 10_000
+LAST_CHANGE_SQL = "SELECT max(id) FROM changes"
 CHANGES_LOCK_KEY = 0x6D61746368  # "match": the advisory lock that orders writes to the change log
 
 metadata = MetaData()
@@ -174,6 +175,8 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         metadata.create_all(engine)
+        self._probe: Any = None  # the raw connection of ``last_change``
+        self._probe_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str | None, path: Path) -> Store:
@@ -192,6 +195,10 @@ class Store:
     def close(self) -> None:
         if self.private:
             return  # an in-memory database lives as long as its one connection: keep it for the process
+        with self._probe_lock:
+            if self._probe is not None:
+                self._probe.close()
+                self._probe = None
         self.engine.dispose()
 
     def ping(self) -> None:
@@ -272,9 +279,30 @@ class Store:
     # -- changes ----------------------------------------------------------------------------------
 
     def last_change(self) -> int:
-        """The id of the latest committed write (0 before the first): one indexed read."""
-        with self.engine.connect() as connection:
-            return int(connection.execute(select(func.max(changes_table.c.id))).scalar() or 0)
+        """The id of the latest committed write (0 before the first): one indexed read.
+
+        The service asks before every request, so this skips SQLAlchemy's connection checkout and
+        statement compilation (most of a millisecond) and runs on one raw connection kept for it.
+        """
+        with self._probe_lock:
+            if self._probe is None:
+                probe = self.engine.raw_connection()
+                driver: Any = probe.driver_connection
+                if self.backend == "postgresql":
+                    driver.autocommit = True  # each read sees the latest commit
+                probe.detach()  # its own: never handed back to the pool (with autocommit on)
+                self._probe = probe
+            cursor = self._probe.cursor()
+            try:
+                cursor.execute(LAST_CHANGE_SQL)
+                found = cursor.fetchone()
+            except BaseException:
+                self._probe.invalidate()  # a broken connection is not reused
+                self._probe = None
+                raise
+            finally:
+                cursor.close()
+        return int(found[0] or 0) if found else 0
 
     def changes_since(self, after: int) -> list[Change]:
         """The writes committed after change ``after``, in commit order."""

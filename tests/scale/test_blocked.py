@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from builders import populations
 from checks import assert_blocked_pairs_equal, assert_blocked_partners_equal
+from matchmaker.core import scoring
 from matchmaker.core.population import Population
 from matchmaker.core.profile import Profile
 from matchmaker.core.scoring import (
@@ -126,8 +127,13 @@ def test_latent_results_match_the_full_matrix(synthetic: Population) -> None:
     ]
 
 
-def test_query_matches_all_pairs(synthetic: Population) -> None:
-    """One organisation against everyone (pruned matrix-vector products) finds what all pairs finds."""
+@pytest.mark.parametrize("prune_min_rows", [0, None], ids=["pruned", "default"])
+def test_query_matches_all_pairs(
+    synthetic: Population, prune_min_rows: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One organisation against everyone (pruned or not) finds what all pairs finds."""
+    if prune_min_rows is not None:
+        monkeypatch.setattr(scoring, "PRUNE_MIN_ROWS", prune_min_rows)
     index, score = synthetic.all_partners(top=5)
     for row in range(0, len(synthetic), 97):
         found = synthetic.partners(synthetic.profiles[row].id, top=5, reasons=0)

@@ -936,6 +936,12 @@ def _top_indices(values: Scores, k: int) -> IntArray:
     return positive[order]
 
 
+# Pruning saves memory traffic but costs fixed numpy calls: measured on latent vectors (2 cores),
+# scoring everyone takes 1.45 ms at 10,000 rows against 2.04 ms pruned, and 4.43 against 3.72 ms at
+# 40,000; the lines cross near 24,000.
+PRUNE_MIN_ROWS = 25_000
+
+
 def top_partners(
     m: ProfileMatrices | Sequence[ProfileMatrices],
     row: int,
@@ -947,8 +953,12 @@ def top_partners(
     *,
     shares: FloatArray | None = None,
     supports: Sequence[RowSupport | None] | None = None,
+    prune_min_rows: int | None = None,
 ) -> IntArray:
     """The best partners of organisation ``row``: indices by descending score, ties by index, score > 0.
+
+    From ``prune_min_rows`` rows (default ``PRUNE_MIN_ROWS``) one direction is bounded rather than
+    scored for everyone (``_top_partners_pruned``); the result is the same either way.
 
     Examples
     --------
@@ -964,7 +974,8 @@ def top_partners(
     [1]
     """
     query = _OneAgainstAll(m, row, ctx, settings, dimensions, shares, supports)
-    if query.supports is not None and query.folded is not None:
+    threshold = PRUNE_MIN_ROWS if prune_min_rows is None else prune_min_rows
+    if query.supports is not None and query.folded is not None and query.n >= threshold:
         found = _top_partners_pruned(query, k, allowed)
         if found is not None:
             return found
