@@ -284,6 +284,9 @@ class Store:
         The service asks before every request, so this skips SQLAlchemy's connection checkout and
         statement compilation (most of a millisecond) and runs on one raw connection kept for it.
         """
+        if self.private:  # its one shared connection stays in the pool: detached, the database is gone
+            with self.engine.connect() as connection:
+                return int(connection.exec_driver_sql(LAST_CHANGE_SQL).scalar() or 0)
         with self._probe_lock:
             if self._probe is None:
                 probe = self.engine.raw_connection()

@@ -292,10 +292,11 @@ async def partners(
     snapshot = service.snapshot()
     key = ("partners", org, scoring, top, dimension, country, cross_border)
     body = service.lookup(key, snapshot)
-    if body is None:  # scoring is CPU work: off the event loop
-        body = await run_in_threadpool(
-            service.ranked, _partners, service, snapshot, org, scoring, top, dimension, country, cross_border
-        )
+    if body is None:
+        # A few milliseconds of CPU work, done here on the event loop: in a worker thread it only takes
+        # turns with the loop at the GIL (measured at 10,000 organisations, 2 workers: 247 requests/s
+        # from a thread pool, 292 from the loop, and p99 at 200/s 450 ms against 19 ms).
+        body = service.ranked(_partners, service, snapshot, org, scoring, top, dimension, country, cross_border)
         service.remember(key, snapshot, body)
     return Response(body, media_type="application/json")
 
