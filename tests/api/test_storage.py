@@ -155,33 +155,31 @@ def test_bad_database_urls(url: str, message: str) -> None:
         Store.open(url, Path("ignored.db"))
 
 
-@needs_postgres
-def test_the_service_on_postgresql_keeps_attendees_across_restarts(postgres_url: str) -> None:
-    settings = Settings(database_url=postgres_url, api_keys=[KEY])
+@pytest.fixture
+def postgres_settings(postgres_url: str) -> Iterator[Settings]:
+    """Service settings on an empty PostgreSQL database, emptied again afterwards."""
     store = Store.open(postgres_url, Path("unused.db"))
     metadata.drop_all(store.engine)
     try:
-        with TestClient(create_app(settings)) as client:
-            assert client.put("/v1/organisations/acme", json=attendee(), headers=AUTH).status_code == 201
-            assert client.get("/healthz").json()["database"] == "postgresql"
-        with TestClient(create_app(settings)) as client:
-            assert client.get("/v1/organisations/acme").json()["name"] == "Acme Robotics"
+        yield Settings(database_url=postgres_url, api_keys=[KEY])
     finally:
         metadata.drop_all(store.engine)
         store.close()
 
 
 @needs_postgres
-def test_two_services_on_postgresql_see_each_others_writes(postgres_url: str) -> None:
-    settings = Settings(database_url=postgres_url, api_keys=[KEY])
-    store = Store.open(postgres_url, Path("unused.db"))
-    metadata.drop_all(store.engine)
-    try:
-        with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
-            assert first.put("/v1/organisations/acme", json=attendee(), headers=AUTH).status_code == 201
-            assert second.get("/v1/organisations/acme").json()["name"] == "Acme Robotics"
-            assert second.delete("/v1/organisations/acme", headers=AUTH).status_code == 204
-            assert first.get("/v1/organisations/acme").status_code == 404
-    finally:
-        metadata.drop_all(store.engine)
-        store.close()
+def test_the_service_on_postgresql_keeps_attendees_across_restarts(postgres_settings: Settings) -> None:
+    with TestClient(create_app(postgres_settings)) as client:
+        assert client.put("/v1/organisations/acme", json=attendee(), headers=AUTH).status_code == 201
+        assert client.get("/healthz").json()["database"] == "postgresql"
+    with TestClient(create_app(postgres_settings)) as client:
+        assert client.get("/v1/organisations/acme").json()["name"] == "Acme Robotics"
+
+
+@needs_postgres
+def test_two_services_on_postgresql_see_each_others_writes(postgres_settings: Settings) -> None:
+    with TestClient(create_app(postgres_settings)) as first, TestClient(create_app(postgres_settings)) as second:
+        assert first.put("/v1/organisations/acme", json=attendee(), headers=AUTH).status_code == 201
+        assert second.get("/v1/organisations/acme").json()["name"] == "Acme Robotics"
+        assert second.delete("/v1/organisations/acme", headers=AUTH).status_code == 204
+        assert first.get("/v1/organisations/acme").status_code == 404
