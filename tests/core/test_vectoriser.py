@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -89,3 +91,22 @@ def test_a_fifth_dimension_works_end_to_end() -> None:
     best = population.partners("startup")[0]
     assert best.b.id == "fund" and best.dimensions["funding"].b_to_a == pytest.approx(1.0)
     assert any(r.dimension == "funding" for r in best.reasons)
+
+
+@pytest.mark.parametrize("n_components", [None, 4], ids=["exact", "latent"])
+def test_item_vectors_from_the_cache_equal_fresh_ones(n_components: int | None) -> None:
+    fitted = ProfileVectoriser(n_components=n_components).fit(market())
+    items = [item for p in market() for *_, item in p.iter_items()]
+    fresh = pickle.loads(pickle.dumps(fitted))  # caches are dropped when pickled
+    assert getattr(fresh, "_exact_cache", None) is None and getattr(fresh, "_latent_cache", None) is None
+    first_half = fresh.transform_items(items[: len(items) // 2])  # fills the cache with half the texts
+    mixed = fresh.transform_items(items[::-1])  # half cached, half new, in another order
+    again = fresh.transform_items(items)  # all cached
+    expected = ProfileVectoriser(n_components=n_components).fit(market()).transform_items(items)
+
+    def dense(m: object) -> np.ndarray:
+        return m.toarray() if sp.issparse(m) else np.asarray(m)
+
+    np.testing.assert_array_equal(dense(again), dense(expected))
+    np.testing.assert_array_equal(dense(mixed)[::-1], dense(expected))
+    np.testing.assert_array_equal(dense(first_half), dense(expected)[: len(items) // 2])
