@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from matchmaker.core.errors import Problem
 
@@ -53,7 +53,14 @@ def _country(code: str) -> str:
 Line = Annotated[str, AfterValidator(_line)]
 Prose = Annotated[str, AfterValidator(_prose)]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$"), AfterValidator(_country)]
-Name = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_line)]
+
+# Lengths count after surrounding whitespace is trimmed: a name of spaces is empty, not three characters.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_line)]
+Source = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_line)]
+Quote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=15, max_length=1000), AfterValidator(_prose)]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300), AfterValidator(_prose)
+]
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 OrgId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
@@ -65,8 +72,8 @@ class _Frozen(BaseModel):
 class Evidence(_Frozen):
     """Either a verbatim quote from a source document, or a flagged background-knowledge claim."""
 
-    source: Annotated[Line, Field(min_length=1, max_length=200)] | None = None
-    quote: Annotated[Prose, Field(min_length=15, max_length=1000)] | None = None
+    source: Source | None = None
+    quote: Quote | None = None
     background: Annotated[Prose, Field(min_length=1, max_length=1000)] | None = None
 
     @model_validator(mode="after")
@@ -88,7 +95,7 @@ class Evidence(_Frozen):
 class Item(_Frozen):
     """One offer or need: a short description, an ordinal strength, shared tags and evidence."""
 
-    description: Annotated[Prose, Field(min_length=3, max_length=300)]
+    description: Description
     strength: Annotated[int, Field(ge=1, le=MAX_STRENGTH)]
     tags: Annotated[tuple[Key, ...], Field(max_length=12)] = ()
     evidence: Evidence
