@@ -139,6 +139,11 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _in_memory(url: URL) -> bool:
+    """A SQLite URL without a file: the database lives in one connection of this process."""
+    return url.database in (None, "", ":memory:")
+
+
 def create_database_engine(url: URL) -> Engine:
     """An engine for ``url``; SQLite gets WAL, synchronous FULL and a busy timeout on every connection."""
     if url.get_backend_name() not in ("sqlite", "postgresql"):
@@ -153,7 +158,7 @@ def create_database_engine(url: URL) -> Engine:
             raise MatchmakerError(
                 f"no database driver for {url.drivername!r}: {err}; for PostgreSQL install matchmaker[postgres]"
             ) from err
-    in_memory = url.database in (None, "", ":memory:")
+    in_memory = _in_memory(url)
     if not in_memory and url.database is not None:
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}}
@@ -190,7 +195,7 @@ class Store:
     @property
     def private(self) -> bool:
         """True for an in-memory SQLite database: no other process can see it (or write to it)."""
-        return self.engine.url.get_backend_name() == "sqlite" and self.engine.url.database in (None, "", ":memory:")
+        return self.engine.url.get_backend_name() == "sqlite" and _in_memory(self.engine.url)
 
     def close(self) -> None:
         if self.private:

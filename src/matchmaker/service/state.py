@@ -199,8 +199,9 @@ class Service:
 
         It is pure Python and numpy, so it holds the GIL most of the time: threads ranking at once
         only take turns at the interpreter, each finishing later, and switching costs a third more CPU
-        per request (measured: 68 against 111 requests/s at 10,000 organisations). Waiting requests
-        sleep on the lock while the event loop keeps parsing and answering.
+        per request (measured: 68 against 111 requests/s at 10,000 organisations). Partner lists run
+        here on the event loop itself; explanations and ad-hoc matches, from FastAPI's thread pool,
+        wait on the lock rather than compete.
         """
         with self.one_at_a_time:
             return work(*args, **kwargs)
