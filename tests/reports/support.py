@@ -12,11 +12,14 @@ from typing import Any
 from typer.testing import CliRunner
 
 from builders import VOCABULARY
+from matchmaker.application.report import Report, ReportOptions, build_report
+from matchmaker.application.workspace import Workspace
 from matchmaker.cli import app
 from matchmaker.core.population import Population
 from matchmaker.core.profile import Profile
-from matchmaker.loading import ProfileSet, default_profiles_dir, load_folder
-from matchmaker.reports import Report, ReportOptions, build_report, iter_report
+from matchmaker.core.profile_set import ProfileSet
+from matchmaker.loading import default_profiles_dir, load_folder
+from matchmaker.reports import iter_report
 
 GENERATED = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +56,7 @@ def shipped_built(top: int = 10, org: str | None = None, cross_border: bool = Fa
     """The report data on the shipped profiles, scored once per session."""
     population, ps = shipped()
     options = ReportOptions(top=top, org=org, cross_border=cross_border, generated=GENERATED)
-    return build_report(population, ps, options)
+    return build_report(Workspace(population), ps, options)
 
 
 @cache

@@ -8,9 +8,8 @@ import yaml
 
 from builders import VOCABULARY, market
 from matchmaker.core.errors import MatchmakerError, ProfileError
+from matchmaker.core.profile_set import ProfileSet
 from matchmaker.loading import (
-    ProfileSet,
-    _StrictLoader,
     default_profiles_dir,
     load_profiles,
     parse_yaml,
@@ -18,6 +17,7 @@ from matchmaker.loading import (
     validate_profiles,
     write_profiles,
 )
+from matchmaker.loading.safe_yaml import _StrictLoader
 from matchmaker.synth import synthesise
 
 

@@ -133,6 +133,10 @@ class Profile(_Frozen):
         """Home country and countries of presence."""
         return frozenset((self.country, *self.presence))
 
+    def need_mass(self, dimension: str) -> float:
+        """How much the organisation depends on ``dimension``: its strongest need there over the maximum strength."""
+        return max((i.strength for i in self.needs.get(dimension, ())), default=0) / MAX_STRENGTH
+
 
 class Vocabulary(_Frozen):
     """A programme's configuration: the dimensions, kinds, sectors and shared tags profiles use."""

@@ -1,7 +1,6 @@
-"""Request bodies and the documented response shapes of the HTTP API.
+"""Request bodies and the responses only the HTTP API has (errors, health, feedback, pages, vocabulary).
 
-Responses are built by :mod:`matchmaker.views` (the CLI's ``--format json``); the models below only
-describe those shapes in the OpenAPI contract, and a test keeps both in step. Request models mirror
+The shapes the CLI prints too are :mod:`matchmaker.shapes`. Request models mirror
 :class:`matchmaker.core.profile.Profile` with every constraint written so JSON Schema can state it
 (lengths, the character rule as a pattern); the core model still validates what is stored.
 """
@@ -13,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from matchmaker.core.profile import _FORBIDDEN, MAX_STRENGTH
+from matchmaker.shapes import SummaryOut
 from matchmaker.storage import Outcome
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -155,124 +155,12 @@ class ErrorOut(_Strict):
     suggestions: list[str] = Field(default_factory=list, description="similar organisation ids (404)")
 
 
-class SummaryOut(_Strict):
-    id: str
-    name: str
-    country: str
-    kind: str
-    sectors: list[str]
-
-
-class QuotedEvidenceOut(_Strict):
-    background: Literal[False]
-    source: str
-    quote: str
-
-
-class BackgroundEvidenceOut(_Strict):
-    background: Literal[True]
-    note: str
-
-
-class ItemOut(_Strict):
-    description: str
-    strength: int
-    strength_label: str
-    tags: list[str]
-    evidence: QuotedEvidenceOut | BackgroundEvidenceOut
-
-
-class ProfileOut(SummaryOut):
-    aliases: list[str]
-    presence: list[str]
-    summary: str
-    offers: dict[str, list[ItemOut]]
-    needs: dict[str, list[ItemOut]]
-
-
 class OrganisationPageOut(_Strict):
     organisations: list[SummaryOut]
     total: int = Field(description="organisations matching the filters, on all pages")
     page: int
     page_size: int
     version: str = Field(description="content hash of the shipped profile folder")
-
-
-class SettingsOut(_Strict):
-    dimension_weights: dict[str, float]
-    sector_weight: float
-    cross_border_weight: float
-    combiner: str
-    combiner_rule: str
-    bridge: list[str]
-
-
-class DirectedOut(_Strict):
-    a_to_b: float
-    b_to_a: float
-
-
-class BreakdownOut(DirectedOut):
-    reciprocal: float
-    combiner: str
-    sector_fit: float
-    cross_border: bool
-    dimensions: dict[str, DirectedOut]
-
-
-class ItemRefOut(ItemOut):
-    org: str
-    dimension: str
-    position: int
-
-
-class ReasonOut(_Strict):
-    direction: Literal["a_to_b", "b_to_a"]
-    dimension: str
-    contribution: float
-    similarity: float
-    background: bool
-    text: str
-    offer: ItemRefOut
-    need: ItemRefOut
-
-
-class PartnerOut(SummaryOut):
-    rank: int
-    score: float
-    breakdown: BreakdownOut
-    reasons: list[ReasonOut]
-
-
-class PartnersOut(_Strict):
-    organisation: SummaryOut
-    settings: SettingsOut
-    partners: list[PartnerOut]
-
-
-class PairOut(_Strict):
-    rank: int
-    a: str
-    b: str
-    a_name: str
-    b_name: str
-    score: float
-    breakdown: BreakdownOut
-    reasons: list[ReasonOut]
-
-
-class PairsOut(_Strict):
-    settings: SettingsOut
-    pairs: list[PairOut]
-
-
-class ExplanationOut(_Strict):
-    a: SummaryOut
-    b: SummaryOut
-    score: float
-    breakdown: BreakdownOut
-    settings: SettingsOut
-    reasons: list[ReasonOut]
 
 
 class FeedbackOut(_Strict):
