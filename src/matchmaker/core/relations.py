@@ -16,22 +16,20 @@ import difflib
 from collections.abc import Iterable, Mapping
 
 from matchmaker.core.errors import Problem
-from matchmaker.core.profile import Profile, RelationType
+from matchmaker.core.profile import INVERSE_RELATION, Profile, RelationType
 
 # The direction each relation is stored in: (kind, from, to) reads "from is part of to", "from funds to".
 _Edge = tuple[str, str, str]
 
 
 def _edge(org: str, relation_type: RelationType, other: str) -> _Edge:
-    if relation_type == "part-of":
-        return ("part-of", org, other)
-    if relation_type == "parent-of":
-        return ("part-of", other, org)
-    if relation_type == "funds":
-        return ("funds", org, other)
-    if relation_type == "funded-by":
-        return ("funds", other, org)
-    return ("partner", *sorted((org, other)))  # type: ignore[return-value]
+    """The relation in its stored direction: parent-of and funded-by are turned round."""
+    if relation_type == "partner":
+        first, second = sorted((org, other))
+        return ("partner", first, second)
+    if relation_type in ("part-of", "funds"):
+        return (relation_type, org, other)
+    return (INVERSE_RELATION[relation_type], other, org)
 
 
 def _phrase(edge: _Edge) -> str:
