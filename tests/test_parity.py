@@ -141,7 +141,7 @@ def test_the_decline_and_the_newcomer_are_seen_by_both(both: tuple[TestClient, d
     fresh = CliRunner().invoke(
         cli, ["partners", "fujitsu", "--top", "20", "--format", "json"], env={"MATCHMAKER_DATABASE": "none.db"}
     )
-    assert len(set(p["id"] for p in json.loads(fresh.stdout)["partners"]) - set(listed)) == 1  # the declined one
+    assert len({p["id"] for p in json.loads(fresh.stdout)["partners"]} - set(listed)) == 1  # the declined one
     _, out, _ = run_cli(("profiles", "show", "acme-robotics"), env, json_output=True)
     assert json.loads(out)["name"] == "Acme Robotics"
 

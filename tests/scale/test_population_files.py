@@ -101,7 +101,7 @@ def test_parquet_with_an_unknown_column(tmp_path: Path) -> None:
     _, problems = validate_profiles(tmp_path / "odd.parquet")
     assert [str(p) for p in problems] == [
         "odd.parquet: colour: unknown column 'colour'; accepted: id, name, aliases, country, presence, kind, "
-        "sectors, summary, offers, needs"
+        "sectors, summary, offers, needs, relations, government, government_evidence"
     ]
     (tmp_path / "broken.parquet").write_bytes(b"not parquet")
     assert "not a readable Parquet file" in str(validate_profiles(tmp_path / "broken.parquet")[1][0])

@@ -98,9 +98,15 @@ def profiles_validate(
     for problem in problems:
         err.print(f"error: {problem}", markup=False, highlight=False)
     if problems:
-        err.print(f"{len(problems)} problems in {target}", markup=False, highlight=False)
+        count = f"{len(problems)} {'problem' if len(problems) == 1 else 'problems'}"
+        err.print(f"{count} in {target}", markup=False, highlight=False)
         raise typer.Exit(1)
     assert profile_set is not None
+    from matchmaker.core.evidence import evidence_warnings
+
+    warnings = evidence_warnings((f"{p.id}.yaml", p) for p in profile_set.profiles)
+    for warning in warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False)
     n_items = sum(1 for p in profile_set.profiles for _ in p.iter_items())
     n_background = sum(1 for p in profile_set.profiles for *_, i in p.iter_items() if i.evidence.is_background)
     checked = (
@@ -110,7 +116,7 @@ def profiles_validate(
     )
     out.print(
         f"{len(profile_set.profiles)} profiles, {n_items} items ({n_background} background knowledge): "
-        f"0 problems; {checked}.",
+        f"0 problems, {len(warnings)} {'warning' if len(warnings) == 1 else 'warnings'}; {checked}.",
         markup=False,
         highlight=False,
     )

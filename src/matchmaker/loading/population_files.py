@@ -43,6 +43,7 @@ def parquet_schema() -> Any:
         ]
     )
     side = pa.map_(pa.string(), pa.list_(item))
+    relation = pa.struct([("type", pa.string()), ("org", pa.string()), ("evidence", evidence)])
     return pa.schema(
         [
             ("id", pa.string()),
@@ -55,6 +56,9 @@ def parquet_schema() -> Any:
             ("summary", pa.string()),
             ("offers", side),
             ("needs", side),
+            ("relations", pa.list_(relation)),
+            ("government", pa.string()),
+            ("government_evidence", evidence),
         ]
     )
 
@@ -121,6 +125,10 @@ def _parquet_item(item: dict[str, Any]) -> dict[str, Any]:
 def _parquet_row(row: dict[str, Any]) -> dict[str, Any]:
     """Parquet stores every field of a struct; absent ones come back as None and are left out again."""
     out = {k: v for k, v in row.items() if v is not None}
+    if "relations" in out:
+        out["relations"] = [_parquet_item(r) for r in out["relations"]]
+    if "government_evidence" in out:
+        out["government_evidence"] = {k: v for k, v in out["government_evidence"].items() if v is not None}
     for side in ("offers", "needs"):
         pairs = out.get(side)
         if pairs is not None:  # a map, read as (dimension, items) pairs

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from matchmaker.core.errors import MatchmakerError, Problem, ProfileError
 from matchmaker.core.evidence import normalise_text, quote_problems
 from matchmaker.core.profile import Evidence, Item, Profile, Vocabulary, vocabulary_problems
+from matchmaker.core.relations import relation_problems
 from matchmaker.loading.problems import pydantic_problems, short_value
 from matchmaker.loading.safe_yaml import read_yaml
 
@@ -148,9 +149,10 @@ def parse_profile(data: Any, file: str, items: ItemCache | None = None) -> tuple
 def check_profiles(
     profiles: Iterable[tuple[str, Profile]], vocabulary: Vocabulary, sources: Mapping[str, str] | None
 ) -> list[Problem]:
-    """Cross-file checks: duplicate ids, the vocabulary and, when sources are given, the quotes."""
+    """Cross-file checks: duplicate ids, the vocabulary, the relations and, when sources are given, the quotes."""
     problems: list[Problem] = []
     seen: dict[str, str] = {}
+    profiles = list(profiles)
     for file, profile in profiles:
         if profile.id in seen:
             problems.append(
@@ -160,6 +162,7 @@ def check_profiles(
         problems += vocabulary_problems(profile, vocabulary, file)
         if sources is not None:
             problems += quote_problems(profile, sources, file)
+    problems += relation_problems([p for _, p in profiles], {p.id: file for file, p in profiles})
     return problems
 
 

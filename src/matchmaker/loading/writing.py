@@ -34,7 +34,7 @@ def profile_records(profiles: Iterable[Profile]) -> Iterator[dict[str, Any]]:
         return found
 
     for p in profiles:
-        yield {
+        record: dict[str, Any] = {
             "id": p.id,
             "name": p.name,
             "aliases": list(p.aliases),
@@ -46,6 +46,12 @@ def profile_records(profiles: Iterable[Profile]) -> Iterator[dict[str, Any]]:
             "offers": {d: [item(i) for i in items] for d, items in p.offers.items()},
             "needs": {d: [item(i) for i in items] for d, items in p.needs.items()},
         }
+        if p.relations:
+            record["relations"] = [r.model_dump(mode="json", exclude_none=True) for r in p.relations]
+        if p.government is not None and p.government_evidence is not None:
+            record["government"] = p.government
+            record["government_evidence"] = p.government_evidence.model_dump(mode="json", exclude_none=True)
+        yield record
 
 
 def _jsonl_lines(profiles: Iterable[Profile]) -> Iterator[bytes]:

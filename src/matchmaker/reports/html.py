@@ -46,7 +46,8 @@ nav.toc { background: var(--soft); border: 1px solid var(--line); border-radius:
 nav.toc ol { margin: 4px 0; padding-left: 20px; columns: 2; }
 a { color: var(--accent); }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 14px; font-size: .86rem; }
-th, td { border-bottom: 1px solid var(--line); padding: 5px 7px; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid var(--line); padding: 5px 7px; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
 thead th { background: var(--soft); font-weight: 600; border-bottom: 2px solid var(--line); }
 tbody tr:nth-child(even) { background: #fafbfc; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
