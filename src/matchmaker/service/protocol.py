@@ -35,6 +35,7 @@ from matchmaker.service.limits import (
 PROTOCOL = "matchmaker.service.protocol:LimitedHttpToolsProtocol"
 REASONS = {400: b"Bad Request", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 END_OF_HEAD = b"\r\n\r\n"
+LINE_ROOM = 64  # the method and the HTTP version around the request target
 
 
 class Refused(Exception):
@@ -52,6 +53,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     _head_bytes = 0
     _tail = b""
     _in_head = True
+    _line_done = False  # the request line has ended (a head too large before that is a request target too long)
     _header_bytes = 0
 
     def data_received(self, data: bytes) -> None:
@@ -79,6 +81,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if not self._in_head:
             return
         seen = self._tail + data
+        if not self._line_done:
+            line_end = seen.find(b"\r\n")
+            line = self._head_bytes - len(self._tail) + (len(seen) if line_end == -1 else line_end)
+            if line > MAX_URL_BYTES + LINE_ROOM:
+                raise Refused(*URL_TOO_LONG)
+            self._line_done = line_end != -1
         end = seen.find(END_OF_HEAD)
         if end == -1:
             self._head_bytes += len(data)
@@ -110,7 +118,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._in_head, self._head_bytes, self._tail = True, 0, b""
+        self._in_head, self._line_done, self._head_bytes, self._tail = True, False, 0, b""
 
     # -- answers ------------------------------------------------------------------------------------
 
