@@ -13,8 +13,10 @@ from matchmaker.cli.options import (
     DimensionOption,
     DocumentFormat,
     DocumentFormatOption,
+    EnablersOption,
     Format,
     FormatOption,
+    IncludeRelatedOption,
     SectorWeightOption,
     TopOption,
     WeightOption,
@@ -35,6 +37,8 @@ def partners(
         ),
     ] = None,
     cross_border: Annotated[bool, typer.Option("--cross-border", help="Only Japan-India partners.")] = False,
+    include_related: IncludeRelatedOption = False,
+    enablers: EnablersOption = 3,
     weight: WeightOption = None,
     sector_weight: SectorWeightOption = None,
     cross_border_weight: CrossBorderWeightOption = None,
@@ -56,6 +60,8 @@ def partners(
         country=country,
         cross_border=cross_border,
         scoring=scoring_overrides(weight, sector_weight, cross_border_weight, combiner),
+        include_related=include_related,
+        enablers=enablers,
     )
     found = state.workspace.partners(query)
     if format is Format.json:
@@ -71,6 +77,8 @@ def pairs(
     top: TopOption = 10,
     cross_border: Annotated[bool, typer.Option("--cross-border", help="Only Japan-India pairs.")] = False,
     dimension: DimensionOption = None,
+    include_related: IncludeRelatedOption = False,
+    enablers: EnablersOption = 3,
     weight: WeightOption = None,
     sector_weight: SectorWeightOption = None,
     cross_border_weight: CrossBorderWeightOption = None,
@@ -90,6 +98,8 @@ def pairs(
         cross_border=cross_border,
         dimension=dimension,
         scoring=scoring_overrides(weight, sector_weight, cross_border_weight, combiner),
+        include_related=include_related,
+        enablers=enablers,
     )
     workspace = state.workspace
     with progress_bar(len(workspace.population)) as advance:
