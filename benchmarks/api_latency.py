@@ -70,7 +70,7 @@ def registrations(n: int, seed: int = 2) -> list[bytes]:
     bodies = []
     for k in range(n):
         data = shipped[k % len(shipped)].model_dump(mode="json", exclude_defaults=True)
-        for field in ("id", "relations", "government"):
+        for field in ("id", "relations", "government", "government_evidence"):
             data.pop(field, None)
         data.update(name=f"Attendee {k:05d}", aliases=[])
         data["country"] = rng.choice(("JP", "IN"))
@@ -99,6 +99,8 @@ def synthetic_folder(n: int, out: Path, seed: int = 0) -> Path:
         base = shipped[k % len(shipped)]
         data = base.model_dump(mode="json", exclude_defaults=True)
         data.update(id=f"{base.id}-{k:05d}", name=f"{base.name} {k:05d}", aliases=[])
+        for field in ("relations", "government", "government_evidence"):  # shipped ids, which it lacks
+            data.pop(field, None)
         data["country"] = rng.choice(("JP", "IN", data["country"]))
         data["presence"] = sorted({data["country"], *data.get("presence", [])})
         for side in ("offers", "needs"):

@@ -159,14 +159,14 @@ class Service:
             self.registered.add(org_id)
             row = population.index.get(org_id)
             if row is None or population.profiles[row] != profile:
-                self._swap(current.with_population(population.with_profile(profile)))
+                self._swap(current.with_profile(profile))
             return
         self.registered.discard(org_id)
         shipped = self.shipped.get(org_id)
         if shipped is not None:
-            self._swap(current.with_population(population.with_profile(shipped)))
+            self._swap(current.with_profile(shipped))
         elif org_id in population.index:
-            self._swap(current.with_population(population.without(org_id)))
+            self._swap(current.without(org_id))
 
     def lookup(self, key: Hashable, snapshot: Snapshot) -> bytes | None:
         """A rendered answer remembered for ``key`` in this population version, if any.
