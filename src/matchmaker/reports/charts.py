@@ -26,7 +26,6 @@ GRID = "#d8dde3"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'DejaVu Sans', Arial, sans-serif"
 TEXT_PX = 12
 SMALL_PX = 10.5
-CHAR_PX = 0.6 * TEXT_PX  # a generous average advance of a character of the sans-serif at TEXT_PX
 WIDTH = 880  # the widest a chart is shown (the report's text column)
 # The heatmap's colour scale, light to dark (after ColorBrewer YlGnBu): interpolated linearly.
 SCALE = ("#ffffd9", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84")
@@ -59,7 +58,8 @@ def _svg(width: float, height: float, label: str, body: list[str], prefix: str) 
 
 
 def _text_width(text: str, size: float = TEXT_PX) -> float:
-    return len(text) * 0.6 * size
+    """A generous estimate of the width of ``text`` in the reader's sans-serif (no font is measured)."""
+    return len(text) * 0.64 * size
 
 
 def colour(value: float, top: float) -> str:
@@ -79,18 +79,22 @@ def colour(value: float, top: float) -> str:
 
 
 def _ticks(limit: float) -> list[float]:
-    """Round tick values from 0 to at least ``limit`` (about five)."""
+    """Round tick values from 0 to at least ``limit`` (about five; whole numbers: the charts count).
+
+    >>> _ticks(11), _ticks(3)
+    ([0.0, 3.0, 6.0, 9.0, 12.0], [0.0, 1.0, 2.0, 3.0])
+    """
     if limit <= 0:
         return [0.0, 1.0]
-    raw = limit / 5
+    raw = max(limit / 5, 1.0)
     magnitude = 10 ** np.floor(np.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    step = next(m * magnitude for m in (1, 2, 3, 5, 10) if m * magnitude >= raw)
     count = int(np.ceil(limit / step - 1e-9))
     return [round(k * step, 10) for k in range(count + 1)]
 
 
-def _axis(x0: float, width: float, y: float, limit: float, title: str) -> tuple[list[str], float]:
-    """A horizontal axis from 0 to ``limit`` at ``y``: ticks, grid values and its title; the scale."""
+def _axis(x0: float, width: float, y: float, limit: float, title: str | tuple[str, ...]) -> tuple[list[str], float]:
+    """A horizontal axis from 0 to ``limit`` at ``y``: ticks, values and its title (one line a string); the scale."""
     ticks = _ticks(limit)
     top = ticks[-1]
     scale = width / top
@@ -99,7 +103,8 @@ def _axis(x0: float, width: float, y: float, limit: float, title: str) -> tuple[
         x = x0 + tick * scale
         parts.append(f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x:.1f}" y2="{y + 4:.1f}" stroke="{MUTED}"/>')
         parts.append(_text(x, y + 16, f"{tick:g}", size=SMALL_PX, anchor="middle", fill=MUTED))
-    parts.append(_text(x0 + width / 2, y + 34, title, anchor="middle", font_weight="600"))
+    for k, line in enumerate((title,) if isinstance(title, str) else title):
+        parts.append(_text(x0 + width / 2, y + 34 + k * (TEXT_PX + 3), line, anchor="middle", font_weight="600"))
     return parts, scale
 
 
@@ -120,7 +125,7 @@ def strength_svg(section: OrganisationSection, dimensions: Sequence[str], limit:
     """
     offered = [section.offered[d] for d in dimensions]
     needed = [section.needed[d] for d in dimensions]
-    left = 12 + max((_text_width(d) for d in dimensions), default=40)
+    left = 16 + max((_text_width(d) for d in dimensions), default=40)
     width = 330.0
     plot = width - left - 30
     row, bar = 28.0, 10.0
@@ -149,21 +154,22 @@ def bridges_svg(ecosystem: Ecosystem, prefix: str = "bridges") -> str:
     strong = [b.strong for b in ecosystem.bridges]
     mutual = [b.mutual for b in ecosystem.bridges]
     first, second = ecosystem.bridge
-    left = 12 + max((_text_width(d) for d in dimensions), default=40)
-    width = 400.0
-    plot = width - left - 34
+    left = 16 + max((_text_width(d) for d in dimensions), default=40)
+    width = 330.0
+    plot = width - left - 30
     row, bar = 30.0, 18.0
     top = 30.0
-    height = top + row * len(dimensions) + 46
-    title = f"{first}-{second} pairs with a benefit of {ecosystem.bridge_from:g} or more (of {ecosystem.bridge_pairs})"
+    height = top + row * len(dimensions) + 61
+    of = f"of {ecosystem.bridge_from:g} or more (of {ecosystem.bridge_pairs})"
+    title = (f"{first}-{second} pairs with a benefit", of)
     axis, scale = _axis(left, plot, top + row * len(dimensions), max([*strong, 1]), title)
-    body = _legend(left, 14, ((OFFER_COLOUR, "at least one way"), (MUTUAL_COLOUR, "both ways")))
+    body = _legend(6, 14, ((OFFER_COLOUR, "at least one way"), (MUTUAL_COLOUR, "both ways")))
     for k, d in enumerate(dimensions):
         y = top + k * row + (row - bar) / 2
         body.append(_text(left - 8, y + bar - 5, d, anchor="end"))
         body.append(_rect(left, y, strong[k] * scale, bar, OFFER_COLOUR))
         body.append(_rect(left, y + 4, mutual[k] * scale, bar - 8, MUTUAL_COLOUR))
-        value = f"{strong[k]} ({mutual[k]} both ways)"
+        value = f"{strong[k]} ({mutual[k]})"
         body.append(_text(left + strong[k] * scale + 4, y + bar - 5, value, size=SMALL_PX))
     body.extend(axis)
     label = f"Strong {first}-{second} bridges: " + "; ".join(

@@ -181,35 +181,32 @@ Of the claims shown below, {counted(background, "rests", "rest")} on
 <span class="badge bg">background knowledge</span> rather than a quoted source: check those before an introduction.
 The quotes, the arithmetic of every score, each organisation's partners and the gaps of the ecosystem are in the
 details after them.</p>
+{self.overview()}
 <p class="note">A score weighs what one organisation <b>offers</b> against what the other <b>needs</b>, per dimension
 ({_e(", ".join(r.dimensions))}), in both directions, combined by the {_e(s.combiner_entry.description)}; sector fit
 (weight {s.sector_weight:g}) and the {_e(first)}&ndash;{_e(second)} preference (weight {s.cross_border_weight:g})
-can lower a score but never create one. Scores are relative: compare them within this report.</p>
-{self.overview()}</section>"""
+can lower a score but never create one. Scores are relative: compare them within this report.</p></section>"""
 
     def overview(self) -> str:
-        """Every headline pair in one table: the score, both directions, and per dimension."""
+        """Every headline pair in one table: the score, both directions and the dimension most of it is in.
+
+        The benefit in each dimension is in the pair's details (``pair_card``).
+        """
         r = self.report
         if not r.pairs:
             return "<p>No pairing has a score above 0: nothing one organisation offers meets another's needs.</p>"
-        dims = r.dimensions
-        dim_heads = "".join(f'<th class="num" colspan="2">{_e(d)}</th>' for d in dims)
-        sub = "".join('<th class="num">A&rarr;B</th><th class="num">B&rarr;A</th>' for _ in dims)
         rows = []
         for k, m in enumerate(r.pairs, 1):
-            per = "".join(self.num(m.dimensions[d].a_to_b) + self.num(m.dimensions[d].b_to_a) for d in dims)
+            mostly = max(m.dimensions, key=lambda d: m.dimensions[d].a_to_b + m.dimensions[d].b_to_a)
             rows.append(
                 f'<tr><td class="num"><a href="#pick-{k}">{k}</a></td>'
                 f"<td>{self.org(m.a)}{self.bridge_badge(m)}</td><td>{self.org(m.b)}</td>"
-                f"{self.num(m.score, cls='score')}{self.num(m.a_to_b)}{self.num(m.b_to_a)}{per}</tr>"
+                f"{self.num(m.score, cls='score')}{self.num(m.a_to_b)}{self.num(m.b_to_a)}<td>{_e(mostly)}</td></tr>"
             )
         return (
-            '<div class="scroll"><table class="pairs"><thead><tr><th rowspan="2" class="num">#</th>'
-            '<th rowspan="2">A</th><th rowspan="2">B</th><th rowspan="2" class="num">score</th>'
-            '<th rowspan="2" class="num">A&rarr;B</th><th rowspan="2" class="num">B&rarr;A</th>'
-            f"{dim_heads}</tr><tr>{sub}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-            "<p class=\"note\">A&rarr;B: how well A's offers meet B's needs (0 to 1); B&rarr;A the reverse; per "
-            "dimension the same, A&rarr;B / B&rarr;A.</p>"
+            '<div class="scroll"><table class="pairs"><thead><tr><th class="num">#</th><th>A</th><th>B</th>'
+            '<th class="num">score</th><th class="num">A&rarr;B</th><th class="num">B&rarr;A</th>'
+            f"<th>mostly in</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         )
 
     def pick(self, m: Match) -> str:
