@@ -108,3 +108,20 @@ def test_the_json_example_shows_what_the_command_prints() -> None:
     for key, number in shown:
         matches = [path for path, value in actual.items() if path[-1] == key and abs(value - float(number)) < 1e-9]
         assert matches, f"README's JSON example shows {key} = {number}; the command prints no such {key}"
+
+
+def test_console_examples_print_what_the_commands_print() -> None:
+    """Every ```console block of the README: each `$ matchmaker ...` line, and the lines after it, as run."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    blocks = re.findall(r"```console\n(.*?)```", README, re.S)
+    assert blocks
+    for block in blocks:
+        for example in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, shown = example.partition("\n")
+            words = shlex.split(command)
+            assert words[0] == "matchmaker", command
+            result = CliRunner().invoke(app, words[1:], prog_name="matchmaker")
+            assert (result.stdout + result.stderr).strip() == shown.strip(), command

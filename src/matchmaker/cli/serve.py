@@ -77,8 +77,7 @@ def serve(
     import uvicorn
 
     from matchmaker.service import create_app
-    from matchmaker.service.app import FACTORY, SETTINGS_VARIABLE
-    from matchmaker.service.protocol import PROTOCOL
+    from matchmaker.service.app import FACTORY, PROTOCOL, SETTINGS_VARIABLE
     from matchmaker.service.state import Service
 
     settings = command_context(ctx).service_settings

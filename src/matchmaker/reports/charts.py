@@ -9,6 +9,7 @@ carry their values, the heatmap its numbers).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -87,9 +88,9 @@ def _ticks(limit: float) -> list[float]:
     if limit <= 0:
         return [0.0, 1.0]
     raw = max(limit / 5, 1.0)
-    magnitude = 10 ** np.floor(np.log10(raw))
+    magnitude = 10.0 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 3, 5, 10) if m * magnitude >= raw)
-    count = int(np.ceil(limit / step - 1e-9))
+    count = math.ceil(limit / step - 1e-9)
     return [round(k * step, 10) for k in range(count + 1)]
 
 

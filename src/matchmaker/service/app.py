@@ -55,6 +55,9 @@ DOCS_ASSETS = "/docs/assets"  # Swagger UI's script and styles, served by this a
 # ``matchmaker serve --workers N``: each worker process builds its app from the parent's settings.
 SETTINGS_VARIABLE = "_MATCHMAKER_WORKER_SETTINGS"  # not MATCHMAKER_*: no setting of its own
 FACTORY = "matchmaker.service.app:create_worker_app"
+# The HTTP protocol `matchmaker serve` runs (caps and JSON errors while a request arrives), by name:
+# uvicorn's worker processes import it.
+PROTOCOL = "matchmaker.service.protocol:LimitedHttpToolsProtocol"
 
 
 def create_worker_app() -> FastAPI:

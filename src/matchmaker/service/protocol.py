@@ -31,8 +31,6 @@ from matchmaker.service.limits import (
     error_body,
 )
 
-# An import string: uvicorn's worker processes import the protocol by name.
-PROTOCOL = "matchmaker.service.protocol:LimitedHttpToolsProtocol"
 REASONS = {400: b"Bad Request", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 END_OF_HEAD = b"\r\n\r\n"
 LINE_ROOM = 64  # the method and the HTTP version around the request target
