@@ -7,9 +7,9 @@ The shapes the CLI prints too are :mod:`matchmaker.shapes`. Request models mirro
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from matchmaker.core.profile import _FORBIDDEN, MAX_STRENGTH, RelationType, visible
 from matchmaker.shapes import SummaryOut
@@ -80,7 +80,7 @@ TEXT_RULE = (
     "invisible separators (U+180E, U+200B-U+200D, U+2060-U+2064, U+FEFF) and the line and paragraph "
     "separators (U+2028, U+2029) are rejected with 422, never silently removed. A name must have a "
     "character other than spaces and combining marks. Bodies are strict JSON: a key twice in one object, "
-    "NaN, Infinity or half a surrogate pair is 400, and true is not the number 1 (nor 1 true)."
+    "NaN, Infinity or half a surrogate pair is 400, and true is not the number 1."
 )
 
 Key = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -97,8 +97,22 @@ Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 al
 
 
 class _Strict(BaseModel):
-    # strict: JSON true is not the number 1 (nor 1 true), a string is not a number.
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
+
+
+def whole_number(value: Any) -> Any:
+    """A JSON number that is whole (``3`` or ``3.0``, as JSON Schema's ``integer``); never true, false or text.
+
+    >>> whole_number(3), whole_number(3.0)
+    (3, 3.0)
+    >>> whole_number(True)
+    Traceback (most recent call last):
+    ValueError: true and false are not numbers; give a whole number
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        shown = "true and false are" if isinstance(value, bool) else f"{type(value).__name__} is"
+        raise ValueError(f"{shown} not numbers; give a whole number")
+    return value
 
 
 # -- requests ------------------------------------------------------------------------------------
@@ -121,7 +135,11 @@ class ItemIn(_Strict):
     """One offer or need."""
 
     description: Annotated[str, Field(min_length=3, max_length=300, pattern=text_pattern(3, multiline=True))]
-    strength: Annotated[int, Field(ge=1, le=MAX_STRENGTH, description="1 minor, 2 substantial, 3 central")]
+    strength: Annotated[
+        int,
+        Field(ge=1, le=MAX_STRENGTH, description="1 minor, 2 substantial, 3 central"),
+        BeforeValidator(whole_number),
+    ]
     tags: Annotated[list[Key], Field(max_length=12)] = []
     evidence: QuotedEvidenceIn | BackgroundEvidenceIn
 
