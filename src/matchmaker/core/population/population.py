@@ -10,11 +10,12 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from matchmaker.core.encoding import EmbeddingCache, EmbeddingModel
 from matchmaker.core.errors import MatchmakerError, UnknownOrganisation
 from matchmaker.core.population.matches import Match, build_matches
 from matchmaker.core.population.names import NameIndex, Picklable, RowIndex, keys_of, resolve
 from matchmaker.core.population.storage import ChunkStore
-from matchmaker.core.profile import Profile
+from matchmaker.core.profile import Profile, Vocabulary
 from matchmaker.core.scoring import SCORERS
 from matchmaker.core.scoring.contract import PopulationVectors, Scorer
 from matchmaker.core.scoring.execution import Progress, top_pairs, top_partners_all
@@ -108,15 +109,29 @@ class Population(Picklable):
         sectors: Sequence[str] | None = None,
         settings: ScoringSettings | None = None,
         n_components: NComponents = "auto",
+        encoder: str = "tfidf",
+        vocabulary: Vocabulary | None = None,
+        model: EmbeddingModel | None = None,
+        cache: EmbeddingCache | None = None,
     ) -> Population:
         """Fit the vectoriser on ``profiles`` and vectorise them.
 
         ``n_components="auto"`` (the default, also the CLI's) keeps exact sparse vectors for up to
         ``AUTO_EXACT_MAX_PROFILES`` profiles and uses latent ones above; the choice is
-        ``vectoriser.n_components_``.
+        ``vectoriser.n_components_``. ``encoder``, ``vocabulary``, ``model`` and ``cache`` are the
+        vectoriser's (:class:`~matchmaker.core.vectoriser.ProfileVectoriser`): the application fits
+        with the configured encoder (``hybrid`` by default) and its loaded model.
         """
         profiles = sorted(profiles, key=lambda p: p.id)
-        vectoriser = ProfileVectoriser(dimensions=dimensions, sectors=sectors, n_components=n_components)
+        vectoriser = ProfileVectoriser(
+            dimensions=dimensions,
+            sectors=sectors,
+            n_components=n_components,
+            encoder=encoder,
+            vocabulary=vocabulary,
+            model=model,
+            cache=cache,
+        )
         vectoriser.fit(profiles)
         return cls(profiles, vectoriser, vectoriser.blocks(profiles), settings or ScoringSettings())
 
@@ -293,10 +308,18 @@ class Population(Picklable):
     def _item_vectors(self, profiles: Sequence[Profile]) -> ItemVectors:
         """Vectors of every item of ``profiles``, computed in one batch."""
         items = list({id(i): i for p in profiles for *_, i in p.iter_items()}.values())
-        vectors = self.vectoriser.transform_items(items)
+        vectoriser = self.vectoriser
+        vectors = vectoriser.transform_items(items)
         if sp.issparse(vectors) and vectors.shape[0] * vectors.shape[1] <= _DENSE_ITEM_CELLS:
             vectors = vectors.toarray()  # row picks and products of small dense arrays are much cheaper
-        return ItemVectors({id(item): row for row, item in enumerate(items)}, vectors)
+        coder = vectoriser.attributes_
+        return ItemVectors(
+            {id(item): row for row, item in enumerate(items)},
+            vectors,
+            vectoriser.item_blocks,
+            coder,
+            coder.of(items) if coder.attributes else None,
+        )
 
     # -- updates ----------------------------------------------------------------------------------
 

@@ -115,16 +115,19 @@ class ScoringPlan:
         used = [
             d for d in range(len(dimensions)) if alpha[d] > 0 and shares[:, d].any() and row_norms(m.offers[d]).any()
         ]
+        # Dimensions may differ in width (item attributes add blocks in the dimensions they apply in):
+        # each used dimension's block starts where the previous one ends.
+        widths = [int(m.offers[d].shape[1]) for d in used]
+        offsets = np.cumsum([0, *widths]).tolist()
         if latent:
-            width = np.asarray(m.offers[0]).shape[1] if m.offers else 1
-            left: Matrix = np.empty((n, max(1, len(used)) * width), dtype=dtype)
+            left: Matrix = np.empty((n, max(1, offsets[-1])), dtype=dtype)
             right: Matrix = np.zeros_like(left)
             for j, d in enumerate(used):
-                left[:, j * width : (j + 1) * width] = m.offers[d]
-                np.multiply(m.needs[d], shares[:, d, None], out=right[:, j * width : (j + 1) * width], casting="unsafe")
+                left[:, offsets[j] : offsets[j + 1]] = m.offers[d]
+                np.multiply(m.needs[d], shares[:, d, None], out=right[:, offsets[j] : offsets[j + 1]], casting="unsafe")
             if not used:
                 left[:] = 0.0
-            right_parts: list[Matrix] = [right[:, j * width : (j + 1) * width] for j in range(len(used))]
+            right_parts: list[Matrix] = [right[:, offsets[j] : offsets[j + 1]] for j in range(len(used))]
         else:
             right_parts = [sp.csr_matrix(sp.diags(shares[:, d]) @ m.needs[d]) for d in used]
             left = sp.hstack([m.offers[d] for d in used], format="csr") if used else sp.csr_matrix((n, 1))
@@ -133,10 +136,15 @@ class ScoringPlan:
         capped = []
         for j, d in enumerate(used):
             has_need = shares[:, d] > 0
-            need_norm = row_norms(m.needs[d])[has_need].max(initial=0.0)
+            # |offers . needs| <= |offers| |needs|; with attribute blocks the plain text block (the first
+            # ``content_widths[d]`` columns, non-negative) bounds the product more tightly.
+            bound = m.content_widths[d] if m.content_widths is not None else widths[j]
+            offer_norms = row_norms(m.offers[d][:, :bound] if bound < widths[j] else m.offers[d])
+            need_norms = row_norms(m.needs[d][:, :bound] if bound < widths[j] else m.needs[d])
+            need_norm = need_norms[has_need].max(initial=0.0)
             # Products above 1 by rounding alone (a single central item meeting an identical need) are
             # left uncapped: 1e-6 is below anything a ranking or a printed score can show.
-            rows = np.flatnonzero(row_norms(m.offers[d]) * need_norm > 1.0 + 1e-6)
+            rows = np.flatnonzero(offer_norms * need_norm > 1.0 + 1e-6)
             if rows.size:
                 position = np.full(n, -1, dtype=np.int64)
                 position[rows] = np.arange(rows.size)
@@ -148,8 +156,8 @@ class ScoringPlan:
                         np.ascontiguousarray(offers) if latent else offers,
                         right_parts[j],
                         shares[:, d].astype(dtype),
-                        j * m.offers[d].shape[1],
-                        left[:, j * m.offers[d].shape[1] : (j + 1) * m.offers[d].shape[1]] if latent else None,
+                        offsets[j],
+                        left[:, offsets[j] : offsets[j + 1]] if latent else None,
                     )
                 )
         bonus = BonusFactors.build(m.sectors, ctx.countries, settings, dtype)
@@ -162,7 +170,8 @@ class ScoringPlan:
             capped=tuple(capped),
             bonus=bonus,
             settings=settings,
-            clamp=latent,
+            # Exact products of attribute blocks can round to -1e-17 where the factor is 0: clipped too.
+            clamp=True,
             is_x=is_x,
             is_y=is_y,
             dense_columns=dense_columns,
