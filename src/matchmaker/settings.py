@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from matchmaker.core.defaults import DEFAULT_ENCODER
 from matchmaker.core.errors import SettingsError
 from matchmaker.core.scoring import COMBINERS, ScoringSettings
 
@@ -47,6 +48,13 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     allow_shipped_overwrite: bool = False
     memory_budget_mb: float = 512.0
+    # Matching: the encoder (a name in matchmaker.core.encoding.ENCODERS), the local model directory of
+    # the sentence-transformers encoder, the threads a model may use, and where embeddings (and fitted
+    # populations) are cached: $XDG_CACHE_HOME/matchmaker or ~/.cache/matchmaker when not given.
+    encoder: str = DEFAULT_ENCODER
+    encoder_model: Path | None = None
+    embedding_threads: int = Field(default=1, ge=1, le=64)
+    cache_dir: Path | None = None
     # HTTP API request bodies; room for a profile at every count and length limit in plain text.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 

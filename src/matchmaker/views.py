@@ -5,14 +5,16 @@ The CLI's ``--format json``, the HTTP API and the reports all answer with these,
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from matchmaker.application.workspace import Explanation, PairList, PartnerList
 from matchmaker.core.population import ItemRef, Match, Reason
 from matchmaker.core.profile import STRENGTH_LABELS, Evidence, Item, Profile
 from matchmaker.core.scoring import ScoringSettings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 from matchmaker.shapes import (
     BreakdownOut,
     EvidenceOut,
@@ -179,6 +181,8 @@ def settings_view(settings: ScoringSettings) -> SettingsOut:
 
 def match_rows(matches: list[Match], dimensions: tuple[str, ...]) -> pd.DataFrame:
     """One row per pair with every breakdown column, for CSV and spreadsheets."""
+    import pandas as pd  # only here: importing pandas costs most of a short command's time
+
     rows = []
     for rank, m in enumerate(matches, 1):
         row: dict[str, Any] = {

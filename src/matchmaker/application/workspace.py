@@ -21,6 +21,7 @@ from matchmaker.application.queries import (
     check_dimension,
     check_top,
 )
+from matchmaker.core.encoding import EncoderChoice
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.population import Match, Population
 from matchmaker.core.profile import Profile, Vocabulary
@@ -29,11 +30,17 @@ from matchmaker.core.scoring.execution import Progress
 
 
 def fit_population(
-    profiles: Iterable[Profile], vocabulary: Vocabulary, settings: ScoringSettings | None = None
+    profiles: Iterable[Profile],
+    vocabulary: Vocabulary,
+    settings: ScoringSettings | None = None,
+    *,
+    encoding: EncoderChoice,
 ) -> Population:
     """The population of ``profiles`` scored on the vocabulary's dimensions and sectors (the one way to fit).
 
-    Exact vectors up to ``AUTO_EXACT_MAX_PROFILES`` profiles, latent ones above.
+    Item text is read by the chosen encoder (with its loaded model); the vocabulary's tags are its
+    concepts and its attributes the vetoes. Exact vectors up to ``AUTO_EXACT_MAX_PROFILES`` profiles,
+    latent ones above.
     """
     return Population.fit(
         profiles,
@@ -41,6 +48,10 @@ def fit_population(
         sectors=tuple(vocabulary.sectors),
         settings=settings,
         n_components="auto",
+        encoder=encoding.name,
+        vocabulary=vocabulary,
+        model=encoding.model,
+        cache=encoding.cache,
     )
 
 

@@ -26,6 +26,7 @@ from matchmaker.core.errors import MatchmakerError, Problem, ProfileError, Unkno
 from matchmaker.core.population import Population
 from matchmaker.core.profile import Profile, Vocabulary, vocabulary_problems
 from matchmaker.core.profile_set import ProfileSet
+from matchmaker.embedding import encoder_choice
 from matchmaker.loading import parse_profile
 from matchmaker.settings import Settings
 from matchmaker.storage import Change, Feedback, Store
@@ -74,7 +75,10 @@ class Service:
         registered = registered_profiles(store, self.vocabulary)
         self.registered: set[str] = set(registered)
         population = fit_population(
-            population_profiles(profile_set.profiles, registered), self.vocabulary, settings.scoring.to_core()
+            population_profiles(profile_set.profiles, registered),
+            self.vocabulary,
+            settings.scoring.to_core(),
+            encoding=encoder_choice(settings),
         )
         workspace = Workspace(population, exclusions_of(store.feedback()), settings.memory_budget_mb)
         self._snapshot = Snapshot(workspace, 0)

@@ -31,6 +31,15 @@ ModelKind = Literal["e5", "sentence-transformers"]
 
 
 @dataclass(frozen=True)
+class EncoderChoice:
+    """Which encoder a population is fitted with, and the loaded model and cache it reads text with."""
+
+    name: str
+    model: EmbeddingModel | None = None
+    cache: EmbeddingCache | None = None
+
+
+@dataclass(frozen=True)
 class EncoderInputs:
     """What building an encoder may use: the vocabulary's tags, the embedder, and the latent width."""
 
@@ -125,6 +134,7 @@ __all__ = [
     "EmbeddingCache",
     "EmbeddingModel",
     "Encoder",
+    "EncoderChoice",
     "EncoderEntry",
     "EncoderInputs",
     "ItemAttributes",
