@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,11 +42,15 @@ from matchmaker.core.profile import AttributeSpec, Item, Side
 Values = tuple[str, ...]
 
 
-def _pattern(word: str) -> re.Pattern[str] | str:
-    w = normalise(word)
-    if w.isascii():  # whole words: "india" is not found in "indiana"
-        return re.compile(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])")
-    return w  # Japanese and Devanagari have no spaces between words: a substring
+@lru_cache(maxsize=1024)
+def _patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """One regular expression for the Latin-script words (whole words: "india" is not in "indiana"),
+    and the other words as substrings (Japanese and Devanagari have no spaces between words)."""
+    normalised = [normalise(w) for w in words]
+    latin = sorted({w for w in normalised if w.isascii()}, key=len, reverse=True)
+    other = tuple(w for w in normalised if not w.isascii())
+    pattern = re.compile(rf"(?<![a-z0-9])(?:{'|'.join(map(re.escape, latin))})(?![a-z0-9])") if latin else None
+    return pattern, other
 
 
 @dataclass(frozen=True)
@@ -57,18 +61,13 @@ class Attribute:
     spec: AttributeSpec
     states: tuple[str, ...]  # the values with a coordinate, in vocabulary order
 
-    @cached_property
-    def patterns(self) -> tuple[tuple[str, tuple[re.Pattern[str] | str, ...]], ...]:
-        return tuple((value, tuple(_pattern(w) for w in spec.words)) for value, spec in self.spec.values.items())
-
     def infer(self, normalised: str) -> Values:
         """The values whose words occur in already-normalised text, in vocabulary order."""
         found = []
-        for value, patterns in self.patterns:
-            for p in patterns:
-                if (p in normalised) if isinstance(p, str) else p.search(normalised):
-                    found.append(value)
-                    break
+        for value, spec in self.spec.values.items():
+            latin, other = _patterns(spec.words)
+            if (latin is not None and latin.search(normalised)) or any(w in normalised for w in other):
+                found.append(value)
         return tuple(found)
 
     def state(self, value: str) -> str | None:

@@ -154,6 +154,12 @@ def lexical_words(text: str) -> list[str]:
     >>> lexical_words("सब्सिडी वाली GPU")
     ['सब्सिडी', 'gpu']
     """
+    return list(_lexical_words(text))
+
+
+@lru_cache(maxsize=65_536)
+def _lexical_words(text: str) -> tuple[str, ...]:
+    # Refits and explanations read the same texts again: each is analysed once per process.
     out: list[str] = []
     for m in _SCRIPT_RUNS.finditer(normalise(text)):
         if m.group("latin"):
@@ -162,7 +168,7 @@ def lexical_words(text: str) -> list[str]:
             out += _hindi(m.group("deva"))
         else:
             out += _JAPANESE(m.group("ja"))
-    return out
+    return tuple(out)
 
 
 def readable(text: str) -> bool:
