@@ -12,13 +12,14 @@ VOCABULARY = Vocabulary(
     dimensions={"data": "Data.", "compute": "Compute.", "talent": "Talent.", "domain": "Domain."},
     kinds=("corporate", "startup", "government"),
     sectors={"manufacturing": "M.", "healthcare": "H.", "languages": "L.", "cloud": "C."},
+    # Real descriptions: the semantic encoders' concepts are these tags, read with their descriptions.
     tags={
-        "gpu-cloud": "G.",
-        "industrial-data": "I.",
-        "speech-data": "S.",
-        "researchers": "R.",
-        "governance": "Gv.",
-        "datasets": "D.",
+        "gpu-cloud": "GPU capacity sold or granted as a cloud service for training and serving models.",
+        "industrial-data": "Operational and sensor data from factories and production lines.",
+        "speech-data": "Speech recordings and transcripts for voice models.",
+        "researchers": "AI researchers, engineers and research staff.",
+        "governance": "AI policy, regulation, legal review and compliance.",
+        "datasets": "Training and evaluation datasets, such as medical records or images.",
     },
 )
 

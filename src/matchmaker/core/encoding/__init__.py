@@ -104,7 +104,7 @@ ENCODERS: Registry[EncoderEntry] = Registry(
                 "semantic",
                 "concept anchors over the bundled multilingual-e5-small",
                 "e5",
-                16,
+                LATENT_CONCEPTS,
                 _concepts("semantic", (1.0, 0.0, 0.0)),
             ),
             EncoderEntry("lexical", "TF-IDF of words (English, Japanese, Hindi) and tags", None, 64, _words("lexical")),
