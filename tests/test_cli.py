@@ -39,7 +39,7 @@ def test_partners_table_shows_reasons_with_evidence() -> None:
 def test_partners_json_shape() -> None:
     code, out, _ = run("partners", "Highreso", "--format", "json", "--top", "3")
     data = json.loads(out)
-    assert code == 0 and set(data) == {"organisation", "partners", "settings"}
+    assert code == 0 and set(data) == {"organisation", "partners", "enablers", "settings"}
     assert data["organisation"]["id"] == "highreso"
     first = data["partners"][0]
     assert {"rank", "id", "name", "score", "breakdown", "reasons"} <= set(first)

@@ -50,12 +50,22 @@ class ItemOut(TypedDict):
 
 
 @with_config(_STRICT)
+class RelationOut(TypedDict):
+    type: str
+    org: str
+    evidence: EvidenceOut
+
+
+@with_config(_STRICT)
 class ProfileOut(SummaryOut):
     aliases: list[str]
     presence: list[str]
     summary: str
     offers: dict[str, list[ItemOut]]
     needs: dict[str, list[ItemOut]]
+    relations: list[RelationOut]
+    government: Annotated[str | None, Field(description="the government this body belongs to, if any")]
+    government_evidence: EvidenceOut | None
 
 
 @with_config(_STRICT)
@@ -108,13 +118,17 @@ class PartnerOut(SummaryOut):
     score: float
     breakdown: BreakdownOut
     reasons: list[ReasonOut]
+    already_connected: Annotated[
+        list[str], Field(description="why the two are already connected (only when related ones are included)")
+    ]
 
 
 @with_config(_STRICT)
 class PartnersOut(TypedDict):
     organisation: SummaryOut
     settings: SettingsOut
-    partners: list[PartnerOut]
+    partners: Annotated[list[PartnerOut], Field(description="counterparts: partners one would introduce")]
+    enablers: Annotated[list[PartnerOut], Field(description="programmes and funders that can support it")]
 
 
 @with_config(_STRICT)
@@ -127,12 +141,16 @@ class PairOut(TypedDict):
     score: float
     breakdown: BreakdownOut
     reasons: list[ReasonOut]
+    already_connected: list[str]
 
 
 @with_config(_STRICT)
 class PairsOut(TypedDict):
     settings: SettingsOut
-    pairs: list[PairOut]
+    pairs: Annotated[list[PairOut], Field(description="pairs of counterparts")]
+    enablers: Annotated[
+        list[PairOut], Field(description="a counterpart (a) and a programme or funder that can support it (b)")
+    ]
 
 
 @with_config(_STRICT)
@@ -143,6 +161,7 @@ class ExplanationOut(TypedDict):
     breakdown: BreakdownOut
     settings: SettingsOut
     reasons: list[ReasonOut]
+    already_connected: list[str]
 
 
 @with_config(_STRICT)

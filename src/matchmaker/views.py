@@ -73,6 +73,11 @@ def profile_view(profile: Profile) -> ProfileOut:
         "summary": profile.summary,
         "offers": {d: [item_view(i) for i in items] for d, items in profile.offers.items()},
         "needs": {d: [item_view(i) for i in items] for d, items in profile.needs.items()},
+        "relations": [{"type": r.type, "org": r.org, "evidence": evidence_view(r.evidence)} for r in profile.relations],
+        "government": profile.government,
+        "government_evidence": None
+        if profile.government_evidence is None
+        else evidence_view(profile.government_evidence),
     }
 
 
@@ -124,6 +129,7 @@ def partner_view(rank: int, match: Match, settings: ScoringSettings) -> PartnerO
         "score": _r(match.score),
         "breakdown": breakdown_view(match, settings),
         "reasons": [reason_view(r) for r in match.reasons],
+        "already_connected": list(match.connections),
     }
 
 
@@ -132,6 +138,7 @@ def partners_view(found: PartnerList) -> PartnersOut:
         "organisation": profile_summary(found.organisation),
         "settings": settings_view(found.settings),
         "partners": [partner_view(k, m, found.settings) for k, m in enumerate(found.partners, 1)],
+        "enablers": [partner_view(k, m, found.settings) for k, m in enumerate(found.enablers, 1)],
     }
 
 
@@ -145,6 +152,7 @@ def pair_view(rank: int, match: Match, settings: ScoringSettings) -> PairOut:
         "score": _r(match.score),
         "breakdown": breakdown_view(match, settings),
         "reasons": [reason_view(r) for r in match.reasons],
+        "already_connected": list(match.connections),
     }
 
 
@@ -153,6 +161,7 @@ def pairs_view(found: PairList) -> PairsOut:
     return {
         "settings": settings_view(settings),
         "pairs": [pair_view(k, m, settings) for k, m in enumerate(found.pairs, 1)],
+        "enablers": [pair_view(k, m, settings) for k, m in enumerate(found.enablers, 1)],
     }
 
 
@@ -165,6 +174,7 @@ def explanation_view(found: Explanation) -> ExplanationOut:
         "breakdown": breakdown_view(match, settings),
         "settings": settings_view(settings),
         "reasons": [reason_view(r) for r in match.reasons],
+        "already_connected": list(match.connections),
     }
 
 

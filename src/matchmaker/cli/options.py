@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from matchmaker.core.defaults import DEFAULT_COMBINER, DEFAULT_CROSS_BORDER_WEIGHT, DEFAULT_SECTOR_WEIGHT, MAX_TOP
+from matchmaker.core.defaults import (
+    DEFAULT_COMBINER,
+    DEFAULT_CROSS_BORDER_WEIGHT,
+    DEFAULT_SECTOR_WEIGHT,
+    MAX_ENABLERS,
+    MAX_TOP,
+)
 from matchmaker.core.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -47,6 +53,21 @@ CrossBorderWeightOption = Annotated[
         metavar="NUMBER",
         help=f"Weight of the Japan-India bonus (default {DEFAULT_CROSS_BORDER_WEIGHT:g}).",
         show_default=False,
+    ),
+]
+IncludeRelatedOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-related",
+        help="Also list organisations already connected (one part of the other, funding, partners, one "
+        "government), marked 'already connected'.",
+    ),
+]
+EnablersOption = Annotated[
+    int,
+    typer.Option(
+        metavar="N",
+        help=f"How many programmes and funders that can support it to list beside (0-{MAX_ENABLERS}).",
     ),
 ]
 CombinerOption = Annotated[

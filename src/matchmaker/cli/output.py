@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from matchmaker.cli.context import out, write_stdout
@@ -50,48 +51,68 @@ def _dimension_summary(match: Match) -> str:
     return ", ".join(parts) or "-"
 
 
-def print_partners(found: PartnerList) -> None:
-    profile, settings, matches = found.organisation, found.settings, found.partners
-    title = f"Partners for {profile.name} ({profile.id}, {profile.country})"
-    table = Table(title=f"{title} - {settings.combiner} mean of both directions")
+def _connected(match: Match) -> str:
+    """The mark of a pair already connected (escaped: rich reads square brackets as markup)."""
+    return escape(f" [already connected: {'; '.join(match.connections)}]") if match.connections else ""
+
+
+def _partner_table(title: str, matches: list[Match]) -> Table:
+    table = Table(title=title)
     for column in ("#", "partner", "country", "score", "gives", "gets", "per dimension gives/gets"):
         table.add_column(column, justify="right" if column in ("#", "score", "gives", "gets") else "left")
     for rank, m in enumerate(matches, 1):
         table.add_row(
             str(rank),
-            f"{m.b.name} ({m.b.id})",
+            f"{m.b.name} ({m.b.id}){_connected(m)}",
             m.b.country,
             f"{m.score:.3f}",
             f"{m.a_to_b:.2f}",
             f"{m.b_to_a:.2f}",
             _dimension_summary(m),
         )
-    out.print(table)
+    return table
+
+
+def print_partners(found: PartnerList) -> None:
+    profile, settings, matches = found.organisation, found.settings, found.partners
+    title = f"Partners for {profile.name} ({profile.id}, {profile.country})"
+    out.print(_partner_table(f"{title} - {settings.combiner} mean of both directions", matches))
     if not matches:
         out.print("No partner has a positive score: nothing offered meets this organisation's needs.")
+    if found.enablers:
+        out.print(_partner_table(f"Programmes and funders that can support {profile.name}", found.enablers))
     for rank, m in enumerate(matches, 1):
-        out.print(f"\n[bold]{rank}. {m.b.name}[/bold] - why:", highlight=False)
+        out.print(f"\n[bold]{rank}. {m.b.name}[/bold]{_connected(m)} - why:", highlight=False, markup=True)
         print_reasons(m, limit=3)
+    for m in found.enablers:
+        out.print(f"\n[bold]Support: {m.b.name}[/bold] - why:", highlight=False)
+        print_reasons(m, limit=2)
     out.print("\n'gives' = how well what the organisation offers meets the partner's needs; 'gets' = the reverse.")
 
 
 def print_pairs(found: PairList) -> None:
     from matchmaker.views import reason_text
 
-    table = Table(title=f"Best pairings ({found.settings.combiner} mean of both directions)")
-    for column in ("#", "a", "b", "score", "a->b", "b->a", "top reason"):
-        table.add_column(column, justify="right" if column in ("#", "score", "a->b", "b->a") else "left")
-    for rank, m in enumerate(found.pairs, 1):
-        table.add_row(
-            str(rank),
-            f"{m.a.name} ({m.a.country})",
-            f"{m.b.name} ({m.b.country})",
-            f"{m.score:.3f}",
-            f"{m.a_to_b:.2f}",
-            f"{m.b_to_a:.2f}",
-            reason_text(m.reasons[0]) if m.reasons else "-",
-        )
-    out.print(table)
+    def pair_table(title: str, matches: list[Match], first: str, second: str) -> Table:
+        table = Table(title=title)
+        for column in ("#", first, second, "score", "a->b", "b->a", "top reason"):
+            table.add_column(column, justify="right" if column in ("#", "score", "a->b", "b->a") else "left")
+        for rank, m in enumerate(matches, 1):
+            table.add_row(
+                str(rank),
+                f"{m.a.name} ({m.a.country})",
+                f"{m.b.name} ({m.b.country}){_connected(m)}",
+                f"{m.score:.3f}",
+                f"{m.a_to_b:.2f}",
+                f"{m.b_to_a:.2f}",
+                reason_text(m.reasons[0]) if m.reasons else "-",
+            )
+        return table
+
+    out.print(pair_table(f"Best pairings ({found.settings.combiner} mean of both directions)", found.pairs, "a", "b"))
+    if found.enablers:
+        title = "Programmes and funders that can support them"
+        out.print(pair_table(title, found.enablers, "organisation", "programme or funder"))
 
 
 def print_explanation(found: Explanation) -> None:

@@ -69,6 +69,12 @@ def profiles_show(
                     highlight=False,
                 )
                 out.print(f"      {evidence_text(item.evidence)}", markup=False, highlight=False, style="dim")
+    for relation in profile.relations:
+        out.print(f"  relation: {relation.type} {relation.org}", markup=False, highlight=False)
+        out.print(f"      {evidence_text(relation.evidence)}", markup=False, highlight=False, style="dim")
+    if profile.government is not None and profile.government_evidence is not None:
+        out.print(f"  a body of the government of {profile.government}", markup=False, highlight=False)
+        out.print(f"      {evidence_text(profile.government_evidence)}", markup=False, highlight=False, style="dim")
     return None
 
 

@@ -11,8 +11,10 @@ from matchmaker.cli.options import (
     CombinerOption,
     CrossBorderWeightOption,
     DimensionOption,
+    EnablersOption,
     Format,
     FormatOption,
+    IncludeRelatedOption,
     SectorWeightOption,
     TopOption,
     WeightOption,
@@ -33,6 +35,8 @@ def partners(
         ),
     ] = None,
     cross_border: Annotated[bool, typer.Option("--cross-border", help="Only Japan-India partners.")] = False,
+    include_related: IncludeRelatedOption = False,
+    enablers: EnablersOption = 3,
     weight: WeightOption = None,
     sector_weight: SectorWeightOption = None,
     cross_border_weight: CrossBorderWeightOption = None,
@@ -54,6 +58,8 @@ def partners(
         country=country,
         cross_border=cross_border,
         scoring=scoring_overrides(weight, sector_weight, cross_border_weight, combiner),
+        include_related=include_related,
+        enablers=enablers,
     )
     found = state.workspace.partners(query)
     if format is Format.json:
@@ -69,6 +75,8 @@ def pairs(
     top: TopOption = 10,
     cross_border: Annotated[bool, typer.Option("--cross-border", help="Only Japan-India pairs.")] = False,
     dimension: DimensionOption = None,
+    include_related: IncludeRelatedOption = False,
+    enablers: EnablersOption = 3,
     weight: WeightOption = None,
     sector_weight: SectorWeightOption = None,
     cross_border_weight: CrossBorderWeightOption = None,
@@ -88,6 +96,8 @@ def pairs(
         cross_border=cross_border,
         dimension=dimension,
         scoring=scoring_overrides(weight, sector_weight, cross_border_weight, combiner),
+        include_related=include_related,
+        enablers=enablers,
     )
     workspace = state.workspace
     with progress_bar(len(workspace.population)) as advance:

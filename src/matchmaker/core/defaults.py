@@ -15,6 +15,8 @@ DEFAULT_ENCODER = "hybrid"
 # Rankings (matchmaker.application.queries).
 DEFAULT_TOP = 10
 MAX_TOP = 1000
+DEFAULT_ENABLERS = 3  # programmes and funders listed beside a ranking
+MAX_ENABLERS = 50
 
 # The gap analysis (matchmaker.core.ecosystem): see its module notes for how they are anchored.
 UNMET_BELOW = 0.25

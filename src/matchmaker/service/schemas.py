@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from matchmaker.core.profile import _FORBIDDEN, MAX_STRENGTH
+from matchmaker.core.profile import _FORBIDDEN, MAX_STRENGTH, RelationType
 from matchmaker.shapes import SummaryOut
 from matchmaker.storage import Outcome
 
@@ -114,6 +114,15 @@ class ItemIn(_Strict):
 
 
 Items = Annotated[list[ItemIn], Field(max_length=20)]
+EvidenceIn = QuotedEvidenceIn | BackgroundEvidenceIn
+
+
+class RelationIn(_Strict):
+    """An existing connection to another organisation (its id): it is then never recommended as a partner."""
+
+    type: Annotated[RelationType, Field(description="part-of, parent-of, funds, funded-by or partner")]
+    org: Annotated[str, Field(pattern=ID_PATTERN, description="the other organisation's id")]
+    evidence: EvidenceIn
 
 
 class ProfileIn(_Strict):
@@ -128,6 +137,11 @@ class ProfileIn(_Strict):
     summary: Annotated[str, Field(max_length=1000, pattern=text_pattern(multiline=True))] = ""
     offers: Annotated[dict[str, Items], Field(max_length=12)] = {}
     needs: Annotated[dict[str, Items], Field(max_length=12)] = {}
+    relations: Annotated[list[RelationIn], Field(max_length=50)] = []
+    government: Annotated[
+        Country | None, Field(description="set on a body of a national government: bodies of one are related")
+    ] = None
+    government_evidence: EvidenceIn | None = None
 
 
 class FeedbackIn(_Strict):

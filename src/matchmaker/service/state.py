@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
-from matchmaker.application.workspace import Workspace, fit_population
+from matchmaker.application.workspace import Workspace, fit_population, roles_of
 from matchmaker.assembly import exclusions_of, population_profiles, profile_set_of, registered_profiles, stored_profile
 from matchmaker.core.errors import MatchmakerError, Problem, ProfileError, UnknownOrganisation
 from matchmaker.core.population import Population
 from matchmaker.core.profile import Profile, Vocabulary, vocabulary_problems
 from matchmaker.core.profile_set import ProfileSet
+from matchmaker.core.relations import relation_problems
 from matchmaker.embedding import encoder_choice
 from matchmaker.loading import parse_profile
 from matchmaker.settings import Settings
@@ -80,7 +81,8 @@ class Service:
             settings.scoring.to_core(),
             encoding=encoder_choice(settings),
         )
-        workspace = Workspace(population, exclusions_of(store.feedback()), settings.memory_budget_mb)
+        exclusions = exclusions_of(store.feedback())
+        workspace = Workspace(population, exclusions, settings.memory_budget_mb, roles_of(self.vocabulary))
         self._snapshot = Snapshot(workspace, 0)
 
     @classmethod
@@ -128,10 +130,13 @@ class Service:
         """Bring the population in line with one committed write (called with ``_lock`` held)."""
         current = self._snapshot.workspace
         if change.kind == "feedback":
-            if change.outcome == "declined" and change.partner is not None:
-                self._swap(
-                    current.with_exclusions(current.exclusions.with_declined(change.organisation, change.partner))
-                )
+            if change.partner is not None and change.outcome in ("declined", "agreement"):
+                exclusions = current.exclusions
+                if change.outcome == "declined":
+                    exclusions = exclusions.with_declined(change.organisation, change.partner)
+                else:
+                    exclusions = exclusions.with_agreement(change.organisation, change.partner)
+                self._swap(current.with_exclusions(exclusions))
             return
         org_id = change.organisation
         stored = self.store.get_profile(org_id)
@@ -196,6 +201,9 @@ class Service:
         if profile is None:
             raise ProfileError(problems)
         problems = vocabulary_problems(profile, self.vocabulary)
+        population = self.population
+        targets = [population.profiles[population.index[r.org]] for r in profile.relations if r.org in population.index]
+        problems += [p for p in relation_problems([profile, *targets]) if p.file == profile.id]
         if problems:
             raise ProfileError(problems)
         return profile

@@ -19,6 +19,7 @@ from matchmaker.core.profile import Profile, Vocabulary
 from matchmaker.core.scoring import SCORERS
 from matchmaker.core.scoring.contract import PopulationVectors, Scorer
 from matchmaker.core.scoring.execution import Progress, top_pairs, top_partners_all
+from matchmaker.core.scoring.filters import PairFilter, Restricted
 from matchmaker.core.scoring.formula import Context, bridge_sides
 from matchmaker.core.scoring.reasons import ItemVectors, Reason
 from matchmaker.core.scoring.settings import ScoringSettings
@@ -221,18 +222,21 @@ class Population(Picklable):
         country: str | None = None,
         cross_border: bool = False,
         exclude: Collection[str] = (),
+        allowed: NDArray[np.bool_] | None = None,
         reasons: int = 3,
     ) -> list[Match]:
         """The best partners for ``org``, best first; only partners with a score above 0.
 
         One organisation against everyone (the scorer's ``top_partners``), then the breakdown and
-        reasons of the ``top`` found only.
+        reasons of the ``top`` found only. ``allowed`` (one flag per row) narrows the partners further.
         """
         profile = self.resolve(org)
         scorer = self.scorer(settings, dimension)
-        allowed = self.allowed_partners(
+        filtered = self.allowed_partners(
             profile, scorer.settings, country=country, cross_border=cross_border, exclude=exclude
         )
+        if filtered is not None:
+            allowed = filtered if allowed is None else allowed & filtered
         row = self.index[profile.id]
         found, _ = scorer.top_partners(row, top, allowed)
         return self.matches(scorer, np.full(len(found), row), found, reasons)
@@ -274,9 +278,12 @@ class Population(Picklable):
         memory_budget_mb: float = 512.0,
         progress: Progress | None = None,
         reasons: int = 3,
+        rules: PairFilter | None = None,
     ) -> list[Match]:
-        """The best unordered pairs in the population, best first."""
+        """The best unordered pairs in the population, best first; ``rules`` leave pairs out (see ``filters``)."""
         scorer = self.scorer(settings, dimension)
+        if rules is not None and not rules.is_empty:
+            scorer = Restricted(scorer, rules)
         a, b, _ = top_pairs(
             scorer,
             top,

@@ -176,8 +176,10 @@ NOISE = 1e-12  # directed benefits below this are rounding error, and 0
 
 
 def clip_noise(directed: Scores) -> Scores:
-    """Directed benefits below ``NOISE`` set to 0, in place: latent similarities can be slightly negative,
-    and an offer an attribute vetoes cancels to rounding error (1e-17), not to 0 (:mod:`~matchmaker.core.encoding.attributes`).
+    """Directed benefits below ``NOISE`` set to 0, in place.
+
+    Latent similarities can be slightly negative, and an offer an attribute vetoes cancels to rounding
+    error (1e-17), not to 0 (:mod:`~matchmaker.core.encoding.attributes`).
 
     >>> clip_noise(np.array([0.5, -1e-9, 3e-18])).tolist()
     [0.5, 0.0, 0.0]
@@ -239,8 +241,8 @@ def components(
     cross = cross_border(ctx.countries[a], ctx.countries[b], settings.bridge)
     reciprocal = np.asarray(settings.combiner_entry(ab, ba), dtype=np.float64)
     return PairComponents(
-        clip_noise(np.clip(raw_ab, 0.0, 1.0)),
-        clip_noise(np.clip(raw_ba, 0.0, 1.0)),
+        np.asarray(clip_noise(np.clip(raw_ab, 0.0, 1.0)), dtype=np.float64),
+        np.asarray(clip_noise(np.clip(raw_ba, 0.0, 1.0)), dtype=np.float64),
         ab,
         ba,
         reciprocal,

@@ -219,10 +219,10 @@ class ScoringPlan:
         bonus: Scores | float = self.bonus.constant
         left, right = self.bonus.left, self.bonus.right
         if left is not None and right is not None:
-            if spare is None and dense:
+            if spare is None:
                 spare = np.empty((n_rows, n_cols), dtype=self.dtype)
-            if dense and isinstance(rows, slice) and isinstance(cols, slice):
-                assert spare is not None
+            if isinstance(rows, slice) and isinstance(cols, slice):
+                # In canonical blocks for exact vectors too: BLAS rounds a product by the shape of the call.
                 bonus = self._canonical_product(left, right, range(self.n)[rows], range(self.n)[cols], spare)
             else:
                 bonus = _product(left[rows], right[cols], spare)
