@@ -34,9 +34,14 @@ def evidence_text(evidence: Evidence) -> str:
 
 
 def print_reasons(match: Match, limit: int | None = None) -> None:
+    from matchmaker.views import basis_text
+
     for reason in match.reasons[:limit]:
         arrow = f"{reason.offer.org} -> {reason.need.org}"
         out.print(f"  [bold]{reason.dimension}[/bold] {arrow} (+{reason.contribution:.3f})", highlight=False)
+        made = basis_text(reason.basis)
+        if made:
+            out.print(f"    similarity {reason.similarity:.3f}: {made}", markup=False, highlight=False)
         for label, ref in (("offers", reason.offer), ("needs", reason.need)):
             out.print(
                 f"    {ref.org} {label} (strength {ref.item.strength}): {ref.item.description}",
