@@ -46,6 +46,7 @@ class ItemOut(TypedDict):
     strength: int
     strength_label: str
     tags: list[str]
+    attributes: Annotated[dict[str, list[str]], Field(description="the item attributes it declares")]
     evidence: EvidenceOut
 
 

@@ -52,6 +52,7 @@ def item_view(item: Item) -> ItemOut:
         "strength": item.strength,
         "strength_label": STRENGTH_LABELS[item.strength],
         "tags": list(item.tags),
+        "attributes": {name: list(values) for name, values in item.attributes or ()},
         "evidence": evidence_view(item.evidence),
     }
 

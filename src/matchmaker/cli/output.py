@@ -83,7 +83,7 @@ def print_partners(found: PartnerList) -> None:
     title = f"Partners for {profile.name} ({profile.id}, {profile.country})"
     out.print(_partner_table(f"{title} - {settings.combiner} mean of both directions", matches))
     if not matches:
-        out.print("No partner has a positive score: nothing offered meets this organisation's needs.")
+        out.print(f"No partner has a positive score: {found.empty_because or 'no score is above 0'}.", markup=False)
     if found.enablers:
         out.print(_partner_table(f"Programmes and funders that can support {profile.name}", found.enablers))
     for rank, m in enumerate(matches, 1):

@@ -305,6 +305,14 @@ class ProfileVectoriser:
             return vectors
         return vectors[inverse]
 
+    def unreadable(self, items: Sequence[Item]) -> NDArray[np.bool_]:
+        """True for each item whose text vector is zero: no word, tag or concept the encoder reads, so
+        it can meet nothing (only punctuation, say, or a language the encoder cannot read)."""
+        vectors = self.transform_items(items)
+        if sp.issparse(vectors):
+            return np.asarray(np.diff(sp.csr_matrix(vectors).indptr) == 0)
+        return np.asarray(~np.asarray(vectors).any(axis=1))
+
     def item_attributes(self, items: Sequence[Item]) -> ItemAttributes:
         """The attribute values (declared or inferred) and veto coefficients of ``items``."""
         self._check_fitted()

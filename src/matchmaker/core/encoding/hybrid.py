@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from matchmaker.core.encoding.base import LATENT_DTYPE, Block, Encoder
 from matchmaker.core.encoding.lexical import WordEncoder
 from matchmaker.core.encoding.semantic import Anchors, Embedder, concept_clusters, unit
+from matchmaker.core.encoding.text import has_letters
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import Item
 from matchmaker.core.vectors import Matrix
@@ -81,6 +82,8 @@ class ConceptEncoder(Encoder):
 
     def _concepts(self, items: Sequence[Item]) -> NDArray[np.float64]:
         concepts = self.anchors.transform(self._embedder(), [i.description for i in items])
+        # A model embeds anything; text without a letter (punctuation, digits) has no meaning to lean on.
+        concepts[[not has_letters(i.description) for i in items]] = 0.0
         if not self.latent:
             return concepts
         # Tags fold into their own coordinates (a share of the row), then coordinates sum into clusters.

@@ -171,6 +171,15 @@ def _lexical_words(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def has_letters(text: str) -> bool:
+    """Whether ``text`` has a letter of any script: a text of punctuation, digits or symbols says nothing.
+
+    >>> has_letters("!!! 2024 ..."), has_letters("GPU計算資源"), has_letters("डेटा")
+    (False, True, True)
+    """
+    return any(unicodedata.category(c).startswith("L") for c in text)
+
+
 def readable(text: str) -> bool:
     """Whether ``text`` has any word :func:`lexical_words` counts.
 

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from matchmaker.core.encoding import EmbeddingCache, EmbeddingModel
-from matchmaker.core.errors import MatchmakerError, UnknownOrganisation
+from matchmaker.core.errors import MatchmakerError, Problem, UnknownOrganisation
 from matchmaker.core.population.matches import Match, build_matches
 from matchmaker.core.population.names import NameIndex, Picklable, RowIndex, keys_of, resolve
 from matchmaker.core.population.storage import ChunkStore
@@ -327,6 +327,28 @@ class Population(Picklable):
             coder,
             coder.of(items) if coder.attributes else None,
         )
+
+    def reading_warnings(self, profile: Profile, file: str = "") -> list[Problem]:
+        """A warning for each item of ``profile`` the encoder cannot read (its vector is zero: it meets nothing).
+
+        The profile need not belong to the population: it is read with the fitted encoder, as a newcomer is.
+        """
+        refs = [(side, dimension, position, item) for side, dimension, position, item in profile.iter_items()]
+        if not refs:
+            return []
+        unreadable = self.vectoriser.unreadable([item for *_, item in refs])
+        name = self.vectoriser.encoder
+        return [
+            Problem(
+                file,
+                f"{side}.{dimension}[{position}]",
+                item.description[:60],
+                f"the {name} encoder cannot read this item (no word, tag or concept it knows): it meets nothing; "
+                "describe it in words (English, Japanese or Hindi) or add tags from the vocabulary",
+            )
+            for (side, dimension, position, item), flag in zip(refs, unreadable.tolist(), strict=True)
+            if flag
+        ]
 
     # -- updates ----------------------------------------------------------------------------------
 
