@@ -7,8 +7,8 @@ the synthesiser), vectorise (the configured encoder, ``hybrid`` unless MATCHMAKE
 with the CLI's "auto" rule; its embedding cache empty, so the fit is cold, unless --cache-dir names one),
 all-pairs top-K for every organisation (``Population.all_partners``) and the same-run hardware limit:
 the same matrix products on the same tiles with the same threads, plus ``np.argpartition`` for the
-rows' and the columns' top K, nothing else. Then queries (one organisation's top K against everyone, ``Population.partners``)
-and adding one profile and asking its partners. At n <= --naive-max a pure-Python/pandas loop over
+rows' and the columns' top K, nothing else. Then queries (one organisation's top K against everyone,
+``Population.partners``) and adding one profile and asking its partners. At n <= --naive-max a pure-Python/pandas loop over
 all pairs computes the same scores from the same vectors, and must give the same top pairs.
 """
 
