@@ -2,14 +2,15 @@
 
     python benchmarks/scale.py --sizes 1000,10000,100000 --top 10 --json
 
-Per size (each in its own process, so peak RSS is that size's): load (a JSON-lines file written by
-the synthesiser), vectorise (the configured encoder, ``hybrid`` unless MATCHMAKER_ENCODER says otherwise,
+Per size (each in its own process, so peak RSS is that size's): load (a JSON-lines file written by the
+synthesiser), vectorise (the configured encoder, ``hybrid`` unless MATCHMAKER_ENCODER says otherwise,
 with the CLI's "auto" rule; its embedding cache empty, so the fit is cold, unless --cache-dir names one),
-all-pairs top-K for every organisation (``Population.all_partners``) and the same-run hardware limit:
-the same matrix products on the same tiles with the same threads, plus ``np.argpartition`` for the
-rows' and the columns' top K, nothing else. Then queries (one organisation's top K against everyone,
-``Population.partners``) and adding one profile and asking its partners. At n <= --naive-max a pure-Python/pandas loop over
-all pairs computes the same scores from the same vectors, and must give the same top pairs.
+all-pairs top-K for every organisation (``Population.all_partners``) and the same-run hardware limit: the
+same matrix products on the same tiles with the same threads, plus ``np.argpartition`` for the rows' and
+the columns' top K, nothing else. Then queries (one organisation's top K against everyone,
+``Population.partners``) and adding one profile and asking its partners. At n <= --naive-max a pure-
+Python/pandas loop over all pairs computes the same scores from the same vectors, and must give the same
+top pairs.
 """
 
 from __future__ import annotations
