@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from hypothesis import strategies as st
 
 from matchmaker.core.profile import Evidence, Item, Profile, Vocabulary
@@ -159,3 +162,21 @@ def populations(draw: st.DrawFn, *, max_orgs: int, max_items: int) -> list[Profi
         )
         for k in range(n)
     ]
+
+
+class FakeModel:
+    """Bag of character trigrams hashed to 64 dimensions: similar strings embed alike; counts its calls."""
+
+    identity = "fake-trigrams-64"
+    dimension = 64
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def embed(self, texts: Sequence[str], kind: str) -> np.ndarray:
+        self.embedded += list(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for k in range(len(text) - 2):
+                out[row, int(hashlib.md5(text[k : k + 3].encode()).hexdigest(), 16) % self.dimension] += 1.0
+        return out
