@@ -42,7 +42,7 @@ import scipy.sparse as sp
 import yaml
 from sklearn.metrics import roc_auc_score
 
-from matchmaker.core.encoding import EmbeddingModel
+from matchmaker.core.encoding import LATENT_CONCEPTS, EmbeddingModel
 from matchmaker.core.encoding.text import lexical_words
 from matchmaker.core.profile import Evidence, Item, Profile, Vocabulary
 from matchmaker.core.vectoriser import ProfileVectoriser
@@ -60,7 +60,7 @@ VARIANTS: dict[str, tuple[str, int | None, bool]] = {
     "semantic": ("semantic", None, True),
     "hybrid": ("hybrid", None, True),
     "hybrid-no-veto": ("hybrid", None, False),
-    "hybrid-latent": ("hybrid", 16, True),
+    "hybrid-latent": ("hybrid", LATENT_CONCEPTS, True),  # the layout above 5,000 organisations
     "lexical-latent": ("lexical", 64, True),
 }
 DEFAULT = "tfidf,lexical,semantic,hybrid,hybrid-no-veto,hybrid-latent"
