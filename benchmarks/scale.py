@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_info, threadpool_limits  # type: ignore[imp
 from matchmaker.application.workspace import fit_population
 from matchmaker.core.population import Population
 from matchmaker.core.scoring.execution import available_workers, block_rows_for, tiles_of
+from matchmaker.core.scoring.formula import NOISE
 from matchmaker.core.scoring.plan import CANONICAL, ScoringPlan
 from matchmaker.embedding import encoder_choice
 from matchmaker.loading import default_profiles_dir, load_folder, load_profiles, write_profiles
@@ -179,7 +180,8 @@ def naive(population: Population, top: int) -> tuple[float, pd.DataFrame, pd.Dat
             for d in dims
             if mass[taker][d] > 0
         )
-        return max(0.0, gained / total) if total > 0 else 0.0
+        directed = gained / total if total > 0 else 0.0
+        return directed if directed >= NOISE else 0.0  # the model's rule: below the noise floor is 0
 
     def score(a: int, b: int) -> float:
         ab, ba = directed(a, b), directed(b, a)
