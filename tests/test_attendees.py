@@ -89,17 +89,36 @@ def cli_partners(folder: Path, org: str) -> dict[str, Any]:
     return found
 
 
-def api_partners(tmp_path: Path, org: str) -> dict[str, Any]:
+def api_partners(tmp_path: Path, org: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The attendee's partners through the API right after registering, and after a restart.
+
+    A registration is ranked at once without refitting the population (words the fitted vocabulary
+    has not seen count from the next start), so the two can differ slightly; after the restart the
+    population is fitted as the CLI fits a folder holding the same profiles.
+    """
     from matchmaker.service import create_app
 
-    with TestClient(create_app(settings(tmp_path / "matchmaker.db", api_keys=["k"]))) as client:
+    database = tmp_path / "matchmaker.db"
+    with TestClient(create_app(settings(database, api_keys=["k"]))) as client:
         put = client.put(f"/v1/organisations/{org}", json=ATTENDEES[org], headers={"Authorization": "Bearer k"})
         assert put.status_code == 201, put.text
         assert "x-matchmaker-warnings" not in put.headers  # every item is read
         got = client.get(f"/v1/organisations/{org}/partners")
         assert got.status_code == 200, got.text
-        found: dict[str, Any] = got.json()
-        return found
+        registered: dict[str, Any] = got.json()
+    with TestClient(create_app(settings(database, api_keys=["k"]))) as client:
+        got = client.get(f"/v1/organisations/{org}/partners")
+        assert got.status_code == 200, got.text
+        restarted: dict[str, Any] = got.json()
+    return registered, restarted
+
+
+def folder_with(tmp_path: Path, org: str) -> Path:
+    """The shipped profiles and this one attendee, as the API's population is after a restart."""
+    target = tmp_path / "profiles"
+    shutil.copytree(default_profiles_dir(), target)
+    (target / f"{org}.yaml").write_text(yaml.safe_dump({"id": org, **ATTENDEES[org]}, allow_unicode=True))
+    return target
 
 
 def ids(found: dict[str, Any], top: int = 5) -> list[str]:
@@ -144,10 +163,12 @@ def test_attendees_get_sensible_partners_from_the_cli(folder: Path, org: str) ->
 
 
 @pytest.mark.parametrize("org", list(ATTENDEES), ids=["japanese", "hindi", "plain-words"])
-def test_attendees_get_the_same_partners_from_the_api(folder: Path, tmp_path: Path, org: str) -> None:
-    found = api_partners(tmp_path, org)
-    CHECKS[org](found)
-    assert ids(found, 10) == ids(cli_partners(folder, org), 10)
+def test_attendees_get_the_same_partners_from_the_api(tmp_path: Path, org: str) -> None:
+    registered, restarted = api_partners(tmp_path, org)
+    CHECKS[org](registered)
+    CHECKS[org](restarted)
+    cli = cli_partners(folder_with(tmp_path, org), org)
+    assert [(p["id"], p["score"]) for p in restarted["partners"]] == [(p["id"], p["score"]) for p in cli["partners"]]
 
 
 def test_an_item_the_encoder_cannot_read_is_warned_about(tmp_path: Path) -> None:

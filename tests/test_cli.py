@@ -64,8 +64,12 @@ def test_profiles_env_variable(market_dir: Path) -> None:
 
 def test_partners_filters_and_weights(market_dir: Path) -> None:
     base = ["--profiles", str(market_dir), "partners", "factory", "--format", "json"]
-    assert json.loads(run(*base, "--country", "JP")[1])["partners"] == []
-    assert json.loads(run(*base, "--dimension", "compute")[1])["partners"] == []  # factory offers no compute
+    in_japan = json.loads(run(*base, "--country", "JP")[1])["partners"]
+    assert in_japan and all("JP" in (p["country"], *p.get("presence", [])) for p in in_japan)
+    # factory offers no compute: on compute alone it gives nothing, so nothing mutual
+    compute_only = json.loads(run(*base, "--dimension", "compute")[1])["partners"]
+    assert all(p["breakdown"]["a_to_b"] == 0 for p in compute_only)
+    assert json.loads(run(*base, "--dimension", "compute", "--combiner", "harmonic")[1])["partners"] == []
     lenient = json.loads(run(*base, "--combiner", "arithmetic", "-w", "domain=0")[1])
     assert [p["id"] for p in lenient["partners"]][:2] == ["gpu-host", "one-sided"]
     assert lenient["settings"]["dimension_weights"] == {"domain": 0.0}
@@ -245,11 +249,11 @@ def test_a_fifth_dimension_from_the_vocabulary_file_works_end_to_end(market_dir:
     best = json.loads(out)["partners"][0]
     assert code == 0 and best["id"] == "investor"
     assert best["breakdown"]["dimensions"]["funding"] == {"a_to_b": 0.0, "b_to_a": 1.0}
-    # --dimension scores on that dimension alone: funding flows one way only, so the harmonic mean is 0
-    # and only a lenient combiner lists the investor.
+    # --dimension scores on that dimension alone: funding flows one way only, so a combiner requiring
+    # mutual benefit gives 0, and the default (the arithmetic mean) lists the investor.
     only_funding = ["--profiles", str(market_dir), "partners", "speech", "--dimension", "funding", "-f", "json"]
-    assert json.loads(run(*only_funding)[1])["partners"] == []
-    code, out, _ = run(*only_funding, "--combiner", "arithmetic")
+    assert json.loads(run(*only_funding, "--combiner", "harmonic")[1])["partners"] == []
+    code, out, _ = run(*only_funding)
     assert [p["id"] for p in json.loads(out)["partners"]] == ["investor"]
     code, _, err = run("--profiles", str(market_dir), "partners", "speech", "-w", "funding=-1")
     assert code == 1 and "weight of dimension 'funding' must be a number from 0 to 999.999999" in err

@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from matchmaker.core.defaults import DEFAULT_ENCODER
+from matchmaker.core.defaults import DEFAULT_COMBINER, DEFAULT_ENCODER
 from matchmaker.core.errors import SettingsError
 from matchmaker.core.scoring import ScoringSettings
 
@@ -32,7 +32,7 @@ class ScoringConfig(BaseModel):
     dimension_weights: dict[str, float] = Field(default_factory=dict)
     sector_weight: float = 0.25
     cross_border_weight: float = 0.0
-    combiner: str = "harmonic"
+    combiner: str = DEFAULT_COMBINER
     bridge: tuple[str, str] = ("JP", "IN")
 
     def to_core(self) -> ScoringSettings:

@@ -21,11 +21,14 @@ def test_one_sided_pairs_rank_below_mutual_ones() -> None:
     mutual = population.explain("factory", "gpu-host")
     one_sided = population.explain("factory", "one-sided")
     assert one_sided.b_to_a > 0 and one_sided.a_to_b == 0  # one-sided really does offer what factory needs
-    assert one_sided.score == 0 < mutual.score
-    # Even when one-sided pairs are allowed to score, they rank below the mutual one.
-    lenient = ScoringSettings(combiner="arithmetic")
-    ranked = [m.b.id for m in population.partners("factory", settings=lenient)]
+    # The default (sqrt-mean) lets a one-sided pair score, a quarter of its gain, below the mutual one;
+    # the harmonic mean requires both sides to gain.
+    assert 0 < one_sided.score < mutual.score
+    assert one_sided.reciprocal == pytest.approx(one_sided.b_to_a / 4)
+    ranked = [m.b.id for m in population.partners("factory")]
     assert ranked.index("gpu-host") < ranked.index("one-sided")
+    strict = ScoringSettings(combiner="harmonic")
+    assert population.explain("factory", "one-sided", settings=strict).score == 0
 
 
 def test_raising_a_weight_moves_the_expected_pair_up() -> None:

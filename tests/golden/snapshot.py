@@ -27,6 +27,7 @@ SYNTHETIC_LATENT = HERE / "synthetic_latent.json.gz"
 # Settings variants run over the shipped profiles: every combiner, weights, bonuses, one dimension.
 VARIANTS: dict[str, list[str]] = {
     "default": [],
+    "harmonic": ["--combiner", "harmonic"],
     "arithmetic": ["--combiner", "arithmetic"],
     "geometric": ["--combiner", "geometric"],
     "min": ["--combiner", "min"],
@@ -89,20 +90,27 @@ def organisations(profiles: str) -> list[str]:
     return [o["id"] for o in run("--profiles", profiles, "profiles", "list", "--format", "json")["organisations"]]
 
 
-def shipped_snapshot(profiles: str) -> dict[str, Any]:
+def shipped_snapshot(profiles: str, parts: set[str] | None = None) -> dict[str, Any]:
+    """The shipped profiles' snapshot; ``parts`` (names of its top-level keys) takes only those."""
     ids = organisations(profiles)
+    wanted = (lambda part: part in parts) if parts is not None else (lambda part: True)
     out: dict[str, Any] = {}
     for name, flags in VARIANTS.items():
-        out[name] = {
-            "partners": {org: partners(profiles, org, *flags) for org in ids},
-            "pairs": pairs(profiles, *flags),
+        if wanted(name):
+            out[name] = {
+                "partners": {org: partners(profiles, org, *flags) for org in ids},
+                "pairs": pairs(profiles, *flags),
+            }
+    if wanted("cross-border"):
+        out["cross-border"] = {
+            "partners": {org: partners(profiles, org, "--cross-border") for org in ids},
+            "pairs": pairs(profiles, "--cross-border"),
         }
-    out["cross-border"] = {
-        "partners": {org: partners(profiles, org, "--cross-border") for org in ids},
-        "pairs": pairs(profiles, "--cross-border"),
-    }
-    out["country-IN"] = {"partners": {org: partners(profiles, org, "--country", "IN") for org in ids}}
-    out["explain"] = {f"{a}|{b}": explanation(profiles, a, b) for a, b in zip(ids, ids[1:] + ids[:1], strict=True)}
+    if wanted("country-IN"):
+        out["country-IN"] = {"partners": {org: partners(profiles, org, "--country", "IN") for org in ids}}
+    if wanted("explain"):
+        pairs_ = zip(ids, ids[1:] + ids[:1], strict=True)
+        out["explain"] = {f"{a}|{b}": explanation(profiles, a, b) for a, b in pairs_}
     return out
 
 

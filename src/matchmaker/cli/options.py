@@ -82,7 +82,10 @@ CombinerOption = Annotated[
     str | None,
     typer.Option(
         metavar="NAME",
-        help=f"How both directions combine: harmonic, geometric, arithmetic or min (default {DEFAULT_COMBINER}).",
+        help=(
+            "How both directions combine: arithmetic, harmonic, geometric, min or stronger-led "
+            f"(default {DEFAULT_COMBINER})."
+        ),
         show_default=False,
     ),
 ]

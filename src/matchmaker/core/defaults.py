@@ -5,7 +5,7 @@ from __future__ import annotations
 # Scoring (matchmaker.core.scoring.settings).
 DEFAULT_SECTOR_WEIGHT = 0.25
 DEFAULT_CROSS_BORDER_WEIGHT = 0.0
-DEFAULT_COMBINER = "harmonic"
+DEFAULT_COMBINER = "sqrt-mean"
 DEFAULT_BRIDGE = ("JP", "IN")
 DEFAULT_SCORER = "complementarity"
 

@@ -42,10 +42,10 @@ class ComplementarityScorer(Scorer):
     ...                                                            ("c", "gpu time", "legal advice")]]
     >>> scorer = Population.fit(orgs).scorer()
     >>> scorer.block(slice(0, 3), slice(0, 3)).round(3).tolist()
-    [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
-    >>> index, score = scorer.top_partners(0, 5)
+    [[0.0, 1.0, 0.25], [1.0, 0.0, 0.0], [0.25, 0.0, 0.0]]
+    >>> index, score = scorer.top_partners(0, 5)  # c meets a's need and gains nothing: a quarter
     >>> index.tolist(), score.round(3).tolist()
-    ([1], [1.0])
+    ([1, 2], [1.0, 0.25])
     >>> float(scorer.components(np.array([0]), np.array([1])).directed_ab[0])
     1.0
     """

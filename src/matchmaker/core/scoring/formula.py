@@ -6,8 +6,10 @@ For organisations A and B and a dimension d:
   (strength-weighted offers against B's importance-weighted average need);
 * ``directed(A->B) = sum_d c_d[B] * benefit_d(A->B)``, where ``c_d[B]`` (:func:`need_shares`) is the
   share of dimension d in what B needs: its dimension weight times B's need mass there, normalised;
-* ``reciprocal = combiner(max(0, directed(A->B)), max(0, directed(B->A)))``, the harmonic mean by
-  default, so a one-sided pairing ranks below a mutual one;
+* ``reciprocal = combiner(max(0, directed(A->B)), max(0, directed(B->A)))``, by default the power
+  mean with exponent 1/2, ``((sqrt a + sqrt b) / 2)**2`` (chosen on the quality benchmark,
+  docs/quality.md): a mutual pairing is favoured, a central need met strongly still counts where the
+  other side gains nothing, and a pairing with no gain either way scores 0;
 * ``score = reciprocal * bonus``, ``bonus = (1 + s * sector_fit + x * cross_border) / (1 + s + x)``
   (:func:`bonus_factor`): sector fit and the Japan-India preference scale a match; they never make one.
 

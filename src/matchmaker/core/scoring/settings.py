@@ -47,6 +47,16 @@ def _arithmetic(a: Scores, b: Scores, spare: Scores | None) -> tuple[Scores, Sco
     return np.add(a, b, out=a), b
 
 
+def _sqrt_mean(a: Scores, b: Scores, spare: Scores | None) -> tuple[Scores, Scores | None]:
+    # ((sqrt a + sqrt b) / 2)^2 = (a + b + 2 sqrt(ab)) / 4: the power mean with exponent 1/2
+    root = np.multiply(a, b, out=spare)
+    np.sqrt(root, out=root)
+    np.add(a, b, out=a)
+    np.add(a, root, out=a)
+    np.add(a, root, out=a)
+    return a, root
+
+
 def _minimum(a: Scores, b: Scores, spare: Scores | None) -> tuple[Scores, Scores | None]:
     return np.minimum(a, b, out=a), b
 
@@ -99,6 +109,13 @@ COMBINERS: Registry[Combiner] = Registry(
                 _arithmetic,
             ),
             Combiner("min", "the weaker direction (min(a, b))", 1.0, _minimum),
+            Combiner(
+                "sqrt-mean",
+                "power mean of both directions with exponent 1/2 (((sqrt a + sqrt b)/2)^2): mutual benefit "
+                "favoured, one-sided pairs score a quarter of their gain",
+                0.25,
+                _sqrt_mean,
+            ),
             Combiner(
                 "stronger-led",
                 "the stronger direction leads ((3 max(a, b) + min(a, b))/4): a central need met well counts, "
