@@ -44,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ import numpy as np
 import psutil  # type: ignore[import-untyped]
 import yaml
 
+from matchmaker.core.profile import Profile
 from matchmaker.loading import default_profiles_dir, load_folder
 
 IDLE_S = 2.0  # reuse a keep-alive connection only if it has been idle for less than this
@@ -63,9 +64,35 @@ PHASES = ("closed", "open", "cached", "mixed")
 KEY = "benchmark-key-0123456789"
 
 
+def _words(profiles: Sequence[Profile]) -> list[str]:
+    """The distinct words of the profiles' item descriptions, to vary texts with."""
+    return sorted(
+        {
+            w.strip(".,;:()").lower()
+            for p in profiles
+            for *_, item in p.iter_items()
+            for w in item.description.split()
+            if w.strip(".,;:()").isalpha() and len(w) > 3
+        }
+    )
+
+
+def _vary(data: dict[str, Any], words: list[str], rng: random.Random) -> None:
+    """Two random words added to each item, so every text is new to the encoder and its cache."""
+    for side in ("offers", "needs"):
+        for items in data.get(side, {}).values():
+            for item in items:
+                extra = " ".join(rng.sample(words, 2))
+                item["description"] = f"{item['description'][:280]} {extra}"[:300]
+
+
 def registrations(n: int, seed: int = 2) -> list[bytes]:
-    """``n`` registration bodies (JSON) of new attendees, varied from the shipped profiles."""
+    """``n`` registration bodies (JSON) of new attendees, varied from the shipped profiles.
+
+    Each item's text is new (as an attendee's own words are), so each registration embeds its texts.
+    """
     shipped = load_folder(default_profiles_dir()).profiles
+    words = _words(shipped)
     rng = random.Random(seed)
     bodies = []
     for k in range(n):
@@ -75,6 +102,7 @@ def registrations(n: int, seed: int = 2) -> list[bytes]:
         data.update(name=f"Attendee {k:05d}", aliases=[])
         data["country"] = rng.choice(("JP", "IN"))
         data["presence"] = [data["country"]]
+        _vary(data, words, rng)
         bodies.append(json.dumps(data).encode())
     return bodies
 
@@ -83,15 +111,7 @@ def synthetic_folder(n: int, out: Path, seed: int = 0) -> Path:
     """A profile folder of ``n`` organisations derived from the shipped ones (deterministic for ``seed``)."""
     source = default_profiles_dir()
     shipped = load_folder(source).profiles
-    words = sorted(
-        {
-            w.strip(".,;:()").lower()
-            for p in shipped
-            for *_, item in p.iter_items()
-            for w in item.description.split()
-            if w.strip(".,;:()").isalpha() and len(w) > 3
-        }
-    )
+    words = _words(shipped)
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(source / "_vocabulary.yaml", out / "_vocabulary.yaml")
@@ -103,11 +123,7 @@ def synthetic_folder(n: int, out: Path, seed: int = 0) -> Path:
             data.pop(field, None)
         data["country"] = rng.choice(("JP", "IN", data["country"]))
         data["presence"] = sorted({data["country"], *data.get("presence", [])})
-        for side in ("offers", "needs"):
-            for items in data.get(side, {}).values():
-                for item in items:
-                    extra = " ".join(rng.sample(words, 2))
-                    item["description"] = f"{item['description'][:280]} {extra}"[:300]
+        _vary(data, words, rng)
         (out / f"{data['id']}.yaml").write_text(
             yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )

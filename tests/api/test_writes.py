@@ -54,6 +54,14 @@ def test_registered_attendee_survives_a_restart(make_app: Callable[..., FastAPI]
     assert after["partners"][0]["score"] == pytest.approx(before["partners"][0]["score"], abs=0.1)
 
 
+def test_an_attendee_with_nothing_yet_offered_or_needed_is_registered(client: TestClient) -> None:
+    # (found by schemathesis: no items gave the attribute coefficients a width of 0 and a server error)
+    body = {"name": "Placeholder Co", "country": "JP", "kind": "startup", "sectors": ["energy"]}
+    assert client.put("/v1/organisations/placeholder-co", json=body, headers=AUTH).status_code == 201
+    found = client.get("/v1/organisations/placeholder-co/partners")
+    assert found.status_code == 200 and found.json()["partners"] == []
+
+
 def test_delete_removes_a_registered_attendee(client: TestClient) -> None:
     client.put("/v1/organisations/mirror-co", json=mirror_of("highreso"), headers=AUTH)
     assert client.delete("/v1/organisations/mirror-co", headers=AUTH).status_code == 204

@@ -72,6 +72,32 @@ GOVERNMENT_RULE = [
 ]
 
 
+def _item_in(item: dict[str, Any], vocabulary: Vocabulary, dimension: str) -> dict[str, Any]:
+    """``ItemIn`` for one dimension: the attributes that apply there, each with its accepted values."""
+    attributes = dict(item["properties"]["attributes"])
+    declared = next(s for s in attributes.pop("anyOf") if s.get("type") == "object")
+    applying = {
+        name: {
+            "type": "array",
+            "items": {"type": "string", "enum": list(spec.values)},
+            "minItems": 1,
+            "maxItems": declared["patternProperties"][next(iter(declared["patternProperties"]))]["maxItems"],
+        }
+        for name, spec in vocabulary.attributes.items()
+        if dimension in spec.dimensions
+    }
+    attributes["anyOf"] = [
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": applying,
+            "maxProperties": declared["maxProperties"],
+        },
+        {"type": "null"},
+    ]
+    return {**item, "properties": {**item["properties"], "attributes": attributes}}
+
+
 def apply_vocabulary(schema: dict[str, Any], vocabulary: Vocabulary, weights_pattern: str) -> dict[str, Any]:
     """Write ``vocabulary`` into ``schema`` (in place, returned): accepted kinds, sectors, tags, dimensions."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -85,16 +111,21 @@ def apply_vocabulary(schema: dict[str, Any], vocabulary: Vocabulary, weights_pat
         profile["government"] = {**described, "anyOf": [_ref("CountryCode"), {"type": "null"}]}
         components["ProfileIn"]["allOf"] = GOVERNMENT_RULE
     profile["sectors"]["items"] = _ref("Sector")
+    components["ItemIn"]["properties"]["tags"]["items"] = _ref("Tag")
+    # An attribute applies in some dimensions only (the vocabulary says which): one item schema each.
+    item_names = {d: f"ItemIn-{d}" for d in vocabulary.dimensions}
+    for dimension, name in item_names.items():
+        components[name] = _item_in(components["ItemIn"], vocabulary, dimension)
     for side in ("offers", "needs"):
         items = profile[side]["additionalProperties"]
         profile[side] = {
             "type": "object",
             "default": {},
             "additionalProperties": False,
-            "properties": dict.fromkeys(vocabulary.dimensions, items),
+            "properties": {d: {**items, "items": _ref(name)} for d, name in item_names.items()},
             "description": "Dimension -> items; a dimension may be left out.",
         }
-    components["ItemIn"]["properties"]["tags"]["items"] = _ref("Tag")
+    del components["ItemIn"]
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             for parameter in operation.get("parameters", []):

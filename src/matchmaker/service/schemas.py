@@ -143,9 +143,13 @@ class ItemIn(_Strict):
     ]
     tags: Annotated[list[Key], Field(max_length=12)] = []
     attributes: Annotated[
-        dict[Key, Annotated[list[AttributeValue], Field(min_length=1, max_length=12)]] | None,
+        Annotated[
+            dict[Key, Annotated[list[AttributeValue], Field(min_length=1, max_length=12)]],
+            # keys are attribute names: the schema says any other key is refused, as the model does
+            Field(max_length=8, json_schema_extra={"additionalProperties": False}),
+        ]
+        | None,
         Field(
-            max_length=8,
             description="Optional item attributes from the vocabulary (GET /v1/vocabulary), e.g. "
             '{"language": ["hi"]} or {"location": ["IN"]}: a need that states one vetoes offers with an '
             "incompatible value. Undeclared ones are inferred from the description.",
