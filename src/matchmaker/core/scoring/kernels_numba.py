@@ -1,0 +1,361 @@
+"""The tile kernel compiled with numba: every elementwise step of a block of pairs in one pass.
+
+For each row of a pair of canonical blocks (see :mod:`~matchmaker.core.scoring.layout`) the kernel adds
+each dimension's capped terms into the row's two directed benefits, combines them, applies the bonus
+and keeps the cells that may be among the best, all while the row is in cache. It repeats, operation
+for operation, what :mod:`~matchmaker.core.scoring.kernels` does with numpy (the fallback), so both give
+bit-identical scores: the same float operations in the same order (``x if x <= c else c`` is numpy's
+``minimum``, ``x if x >= c else c`` its ``maximum``), no fast-math, nothing reassociated.
+
+Selection: a cell is kept for its row (its column) if its score reaches that organisation's floor: the
+k-th best known before the tile, or, for an organisation without k partners yet ("open"), the k-th best
+of the tile so far, kept in a small heap. The combined score without the bonus, times the row's largest
+bonus, bounds the score from above (rounding is monotone), so the bonus is looked up only for cells
+that can pass.
+
+Importing this module imports numba; :mod:`~matchmaker.core.scoring.kernels` does it only when asked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+HARMONIC, GEOMETRIC, ARITHMETIC, MINIMUM = 0, 1, 2, 3
+COMBINER_CODES = {"harmonic": HARMONIC, "geometric": GEOMETRIC, "arithmetic": ARITHMETIC, "min": MINIMUM}
+
+# error_model="numpy": no zero-division checks in the loops (no division here can be by zero), so they vectorise.
+_jit = numba.njit(nogil=True, cache=True, error_model="numpy")
+
+
+@_jit
+def _row_terms(
+    p: int,
+    cb: int,
+    cbase: int,
+    products: Any,
+    offsets: Any,
+    widths: Any,
+    offer_pos: Any,
+    need_pos: Any,
+    offer_runs: Any,
+    offer_run_bounds: Any,
+    need_runs: Any,
+    need_run_bounds: Any,
+    share: Any,
+    acc_ab: Any,
+    acc_ba: Any,
+) -> None:
+    """Both directed benefits of position ``p`` against the column block ``cb``, capped, by dimension."""
+    dims = offsets.shape[1]
+    acc_ab[:] = 0
+    acc_ba[:] = 0
+    for d in range(dims):
+        q = offer_pos[d, p]
+        if q >= 0:  # p offers in d: min(offers_d[p] . needs_d'[b], c_d[b]) for every b needing in d
+            base = offsets[0, d] + q * widths[0, d]
+            caps = share[d, cbase:]
+            for r in range(need_run_bounds[d, cb], need_run_bounds[d, cb + 1]):
+                start, length, first = need_runs[r, 0], need_runs[r, 1], base + need_runs[r, 2]
+                # Views, so the loop indexes from 0 and vectorises.
+                terms, limits, into = products[first : first + length], caps[start : start + length], acc_ab[start:]
+                for u in range(length):
+                    v = terms[u]
+                    c = limits[u]
+                    into[u] += v if v <= c else c
+        q = need_pos[d, p]
+        if q >= 0:  # p needs in d: min(needs_d'[p] . offers_d[b], c_d[p]) for every b offering in d
+            base = offsets[1, d] + q * widths[1, d]
+            c = share[d, p]
+            for r in range(offer_run_bounds[d, cb], offer_run_bounds[d, cb + 1]):
+                start, length, first = offer_runs[r, 0], offer_runs[r, 1], base + offer_runs[r, 2]
+                terms, into = products[first : first + length], acc_ba[start:]
+                for u in range(length):
+                    v = terms[u]
+                    into[u] += v if v <= c else c
+
+
+@_jit
+def _combine(acc_ab: Any, acc_ba: Any, out: Any, combiner: int, clamp: bool, tiny: Any) -> None:
+    """The combiner of both directions, without its constant (it is in the bonus), as numpy computes it."""
+    zero = tiny - tiny
+    n = out.shape[0]
+    if clamp:
+        for j in range(n):
+            a = acc_ab[j]
+            b = acc_ba[j]
+            acc_ab[j] = a if a >= zero else zero
+            acc_ba[j] = b if b >= zero else zero
+    if combiner == HARMONIC:
+        for j in range(n):
+            a = acc_ab[j]
+            b = acc_ba[j]
+            s = a + b
+            out[j] = (a * b) / (s if s >= tiny else tiny)
+    elif combiner == GEOMETRIC:
+        for j in range(n):
+            out[j] = np.sqrt(acc_ab[j] * acc_ba[j])
+    elif combiner == ARITHMETIC:
+        for j in range(n):
+            out[j] = acc_ab[j] + acc_ba[j]
+    else:
+        for j in range(n):
+            a = acc_ab[j]
+            b = acc_ba[j]
+            out[j] = a if a <= b else b
+
+
+@_jit
+def _push(heaps: Any, counts: Any, line: int, v: Any) -> None:
+    """Offer ``v`` to the min-heap of line ``line``, which keeps that line's k largest values."""
+    k = heaps.shape[1]
+    count = counts[line]
+    if count < k:
+        i = count
+        heaps[line, i] = v
+        while i > 0:
+            parent = (i - 1) // 2
+            if heaps[line, parent] <= heaps[line, i]:
+                break
+            heaps[line, parent], heaps[line, i] = heaps[line, i], heaps[line, parent]
+            i = parent
+        counts[line] = count + 1
+    elif v > heaps[line, 0]:
+        heaps[line, 0] = v
+        i = 0
+        while True:
+            smallest = i
+            left, right = 2 * i + 1, 2 * i + 2
+            if left < k and heaps[line, left] < heaps[line, smallest]:
+                smallest = left
+            if right < k and heaps[line, right] < heaps[line, smallest]:
+                smallest = right
+            if smallest == i:
+                break
+            heaps[line, smallest], heaps[line, i] = heaps[line, i], heaps[line, smallest]
+            i = smallest
+
+
+@_jit
+def _keep(heaps: Any, counts: Any, floors: Any, line: int, v: Any, smallest: Any) -> bool:
+    """For an open line: is ``v`` possibly among the line's k best of the tile? Updates the heap and floor."""
+    if v < smallest:
+        return False
+    k = heaps.shape[1]
+    if counts[line] >= k and v < heaps[line, 0]:
+        return False
+    _push(heaps, counts, line, v)
+    if counts[line] >= k:
+        floors[line] = heaps[line, 0]
+    return True
+
+
+@_jit
+def block_cells(
+    rb: int,
+    cb: int,
+    canonical: int,
+    rows: int,
+    cols: int,
+    r0: int,
+    r1: int,
+    c0: int,
+    c1: int,
+    diagonal: bool,
+    products: Any,
+    offsets: Any,
+    widths: Any,
+    layout: Any,
+    table: Any,
+    row_codes: Any,
+    col_codes: Any,
+    row_max: Any,
+    combiner: int,
+    clamp: bool,
+    cross_only: bool,
+    tiny: Any,
+    smallest: Any,
+    pairs: bool,
+    state: Any,
+    out: Any,
+    count: int,
+) -> int:
+    """Keep the cells of one canonical block pair that may be among the best; returns the new count.
+
+    Only cells with a row in [r0, r1) and a column in [c0, c1) (and, on a diagonal tile, row < column)
+    count. ``state`` holds, in tile coordinates, each row's and column's floor, whether it is open, and
+    the open lines' heaps (for pairs: one floor and one heap). Kept cells go to ``out`` (row, column,
+    score, flags: 1 for the row's candidate, 2 for the column's) from ``count`` on; past its capacity
+    they are counted, not written, so the caller can retry with room for all.
+    """
+    offer_pos, need_pos, offer_runs, offer_run_bounds, need_runs, need_run_bounds, share, perm, is_x, is_y = layout
+    row_floor, col_floor, row_open, col_open, row_heaps, row_counts, col_heaps, col_counts = state
+    out_row, out_col, out_score, out_flag = out
+    capacity = out_row.shape[0]
+    rbase, cbase = rb * canonical, cb * canonical
+    acc_ab = np.empty(cols, dtype=share.dtype)
+    acc_ba = np.empty(cols, dtype=share.dtype)
+    combined = np.empty(cols, dtype=share.dtype)
+    for i in range(rows):
+        p = rbase + i
+        g = perm[p]
+        if g < r0 or g >= r1:
+            continue
+        tr = 0 if pairs else g - r0
+        _row_terms(
+            p,
+            cb,
+            cbase,
+            products,
+            offsets,
+            widths,
+            offer_pos,
+            need_pos,
+            offer_runs,
+            offer_run_bounds,
+            need_runs,
+            need_run_bounds,
+            share,
+            acc_ab,
+            acc_ba,
+        )
+        _combine(acc_ab, acc_ba, combined, combiner, clamp, tiny)
+        bound = row_max[i]
+        code = row_codes[i]
+        for j in range(cols):
+            x = combined[j]
+            rf = row_floor[tr]
+            h = perm[cbase + j]
+            tc = 0 if pairs else h - c0
+            if pairs:
+                if x * bound < rf:
+                    continue
+            else:
+                if tc < 0 or tc >= c1 - c0:
+                    continue
+                cf = col_floor[tc]
+                if x * bound < (rf if rf < cf else cf):
+                    continue
+            if h < c0 or h >= c1 or (diagonal and h <= g):
+                continue
+            score = x * table[code, col_codes[j]]
+            if cross_only:
+                pc = cbase + j
+                if not ((is_x[p] and is_y[pc]) or (is_y[p] and is_x[pc])):
+                    continue
+            flag = 0
+            if row_open[tr]:
+                if _keep(row_heaps, row_counts, row_floor, tr, score, smallest):
+                    flag |= 1
+            elif score >= rf:
+                flag |= 1
+            if not pairs:
+                if col_open[tc]:
+                    if _keep(col_heaps, col_counts, col_floor, tc, score, smallest):
+                        flag |= 2
+                elif score >= col_floor[tc]:
+                    flag |= 2
+            if flag:
+                if count < capacity:
+                    out_row[count] = g
+                    out_col[count] = h
+                    out_score[count] = score
+                    out_flag[count] = flag
+                count += 1
+    return count
+
+
+@_jit
+def block_scores(
+    rb: int,
+    cb: int,
+    canonical: int,
+    rows: int,
+    cols: int,
+    products: Any,
+    offsets: Any,
+    widths: Any,
+    layout: Any,
+    table: Any,
+    row_codes: Any,
+    col_codes: Any,
+    combiner: int,
+    clamp: bool,
+    cross_only: bool,
+    tiny: Any,
+    out_rows: Any,
+    out_cols: Any,
+    scores: Any,
+) -> None:
+    """Write the scores of one canonical block pair into ``scores[out_rows[i], out_cols[j]]`` (-1: skipped)."""
+    offer_pos, need_pos, offer_runs, offer_run_bounds, need_runs, need_run_bounds, share, _, is_x, is_y = layout
+    rbase, cbase = rb * canonical, cb * canonical
+    acc_ab = np.empty(cols, dtype=share.dtype)
+    acc_ba = np.empty(cols, dtype=share.dtype)
+    combined = np.empty(cols, dtype=share.dtype)
+    zero = tiny - tiny
+    for i in range(rows):
+        o = out_rows[i]
+        if o < 0:
+            continue
+        p = rbase + i
+        _row_terms(
+            p,
+            cb,
+            cbase,
+            products,
+            offsets,
+            widths,
+            offer_pos,
+            need_pos,
+            offer_runs,
+            offer_run_bounds,
+            need_runs,
+            need_run_bounds,
+            share,
+            acc_ab,
+            acc_ba,
+        )
+        _combine(acc_ab, acc_ba, combined, combiner, clamp, tiny)
+        code = row_codes[i]
+        for j in range(cols):
+            q = out_cols[j]
+            if q < 0:
+                continue
+            score = combined[j] * table[code, col_codes[j]]
+            if cross_only:
+                pc = cbase + j
+                if not ((is_x[p] and is_y[pc]) or (is_y[p] and is_x[pc])):
+                    score = zero
+            scores[o, q] = score
+
+
+@_jit
+def merge_partners(index: Any, score: Any, threshold: Any, org: Any, partner: Any, value: Any) -> None:
+    """Insert candidates into every organisation's best k (score, then lower index), in place.
+
+    Each (organisation, partner) is offered once, so the result is the k best of all offered, exactly
+    what sorting them all would keep.
+    """
+    k = index.shape[1]
+    last = k - 1
+    for t in range(org.shape[0]):
+        o, pt, v = org[t], partner[t], value[t]
+        held = index[o, last]
+        if held >= 0 and not (v > score[o, last] or (v == score[o, last] and pt < held)):
+            continue
+        q = last
+        while q > 0:
+            above = index[o, q - 1]
+            if above >= 0 and not (v > score[o, q - 1] or (v == score[o, q - 1] and pt < above)):
+                break
+            q -= 1
+        for s in range(last, q, -1):
+            index[o, s] = index[o, s - 1]
+            score[o, s] = score[o, s - 1]
+        index[o, q] = pt
+        score[o, q] = v
+        if index[o, last] >= 0:
+            threshold[o] = score[o, last]

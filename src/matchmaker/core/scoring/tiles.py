@@ -1,0 +1,307 @@
+"""Scoring tiles of pairs from the support layout: what every execution backend runs, and ships to workers.
+
+A tile (rows [r0, r1) as A against columns [c0, c1) as B) is scored one pair of canonical blocks at a
+time: one product per dimension over just the rows and columns with support there (BLAS), then the
+elementwise work (:mod:`~matchmaker.core.scoring.kernels`). A :class:`TileScorer` holds only the layout
+and the few settings the kernel needs, so it is what a cluster backend sends to its workers once.
+
+Every block pair's products are computed by the same calls whatever the tile, so a pair's score does
+not depend on the tile size, the order of the tiles, the thread or the machine process that scores it
+(given the same BLAS, held to one thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from matchmaker.core.scoring import kernels
+from matchmaker.core.scoring.buffers import Workspace
+from matchmaker.core.scoring.layout import CANONICAL, SupportLayout
+from matchmaker.core.scoring.query import SMALLEST
+from matchmaker.core.scoring.selection import Cells, Tile, Wanted, extract, kernel_state
+from matchmaker.core.scoring.settings import ScoringSettings
+from matchmaker.core.vectors import IntArray, Matrix, Scores
+
+
+def _product(a: Matrix, b: Matrix, out: Scores) -> None:
+    """``a @ b.T`` into ``out`` (a dense block; sparse inputs are multiplied sparse, then densified)."""
+    if sp.issparse(a):
+        out[...] = (a @ b.T).toarray() if out.size else 0
+    elif out.size:
+        np.matmul(a, b.T, out=out)
+
+
+@dataclass(frozen=True)
+class TileScorer:
+    """Scores blocks and tiles of a population's pairs from its support layout.
+
+    ``kernel`` is "numpy" or "numba" (see :func:`~matchmaker.core.scoring.kernels.choose_kernel`);
+    both give the same scores and the same selections.
+    """
+
+    layout: SupportLayout
+    settings: ScoringSettings
+    clamp: bool
+    kernel: str = "numpy"
+
+    @property
+    def n(self) -> int:
+        return self.layout.n
+
+    @property
+    def fast(self) -> bool:
+        """Whether candidates are merged with the compiled kernel too."""
+        return self.kernel == "numba"
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        dtype: np.dtype[Any] = np.dtype(self.layout.dtype)
+        return dtype
+
+    # -- the products of a block pair ------------------------------------------------------------------
+
+    def products(self, rb: int, cb: int, workspace: Workspace) -> tuple[Scores, IntArray, IntArray]:
+        """Every dimension's products of block ``rb`` (as A) against block ``cb`` (as B), side by side.
+
+        Returns the flat buffer and, per direction (0: A's offers against B's needs, 1: A's needs
+        against B's offers) and dimension, where its (rows x columns) block starts and its width.
+        """
+        lay = self.layout
+        dims = lay.dimensions
+        offsets = np.zeros((2, dims), dtype=np.int64)
+        widths = np.zeros((2, dims), dtype=np.int64)
+        parts = []
+        size = 0
+        for direction, (row_side, row_bounds, col_side, col_bounds) in enumerate(
+            [
+                (lay.offers, lay.offer_bounds, lay.needs, lay.need_bounds),
+                (lay.needs, lay.need_bounds, lay.offers, lay.offer_bounds),
+            ]
+        ):
+            for d in range(dims):
+                a = row_side[d][row_bounds[d, rb] : row_bounds[d, rb + 1]]
+                b = col_side[d][col_bounds[d, cb] : col_bounds[d, cb + 1]]
+                offsets[direction, d], widths[direction, d] = size, b.shape[0]
+                parts.append((a, b, size))
+                size += a.shape[0] * b.shape[0]
+        flat = workspace.buffer(0, 1, max(1, size), self.dtype).reshape(-1)
+        for a, b, start in parts:
+            _product(a, b, flat[start : start + a.shape[0] * b.shape[0]].reshape(a.shape[0], b.shape[0]))
+        return flat, offsets, widths
+
+    def bonus(self, rb: int, cb: int) -> tuple[Scores, Any, Any, Scores]:
+        """The bonus of a block pair: (table, row codes, column codes, each row's largest entry)."""
+        lay = self.layout
+        rows, cols = lay.block_rows(rb), lay.block_rows(cb)
+        rbase, cbase = rb * CANONICAL, cb * CANONICAL
+        if lay.table is not None and lay.table_max is not None:
+            row_codes = lay.codes[rbase : rbase + rows]
+            return lay.table, row_codes, lay.codes[cbase : cbase + cols], lay.table_max[row_codes]
+        assert lay.bonus_left is not None and lay.bonus_right is not None
+        table = np.ascontiguousarray(lay.bonus_left[rbase : rbase + rows] @ lay.bonus_right[cbase : cbase + cols].T)
+        return table, np.arange(rows, dtype=np.int32), np.arange(cols, dtype=np.int32), table.max(axis=1)
+
+    def _arrays(self) -> tuple[Any, ...]:
+        lay = self.layout
+        return (
+            lay.offer_pos,
+            lay.need_pos,
+            lay.offer_runs,
+            lay.offer_run_bounds,
+            lay.need_runs,
+            lay.need_run_bounds,
+            lay.share,
+            lay.perm,
+            lay.is_x,
+            lay.is_y,
+        )
+
+    def _numba(self) -> Any:
+        found = kernels.numba_kernels()
+        assert found is not None, "the numba kernel was chosen without numba installed"
+        return found
+
+    # -- scores ----------------------------------------------------------------------------------------
+
+    def block(
+        self,
+        rows: slice | IntArray,
+        cols: slice | IntArray,
+        *,
+        workspace: Workspace | None = None,
+        cross_border_only: bool = False,
+    ) -> Scores:
+        """Scores of ``rows`` (as A) against ``cols`` (as B), computed per canonical block pair."""
+        workspace = workspace or Workspace()
+        row_index = np.arange(self.n)[rows]
+        col_index = np.arange(self.n)[cols]
+        # Where each population row goes in the output (-1: not asked); an index array may repeat rows,
+        # so each distinct one is scored once and then copied to its places.
+        row_place, row_first = self._places(row_index)
+        col_place, col_first = self._places(col_index)
+        shape = [
+            index.size if first is None else int(first.max(initial=-1)) + 1
+            for index, first in ((row_index, row_first), (col_index, col_first))
+        ]
+        out = np.zeros(tuple(shape), dtype=self.dtype)
+        if not out.size:
+            return np.zeros((row_index.size, col_index.size), dtype=self.dtype)
+        for rb in np.unique(row_index // CANONICAL):
+            for cb in np.unique(col_index // CANONICAL):
+                self._write(int(rb), int(cb), row_place, col_place, out, workspace, cross_border_only)
+        if row_first is not None:
+            out = out[row_first]
+        if col_first is not None:
+            out = out[:, col_first]
+        return out
+
+    def _places(self, index: IntArray) -> tuple[IntArray, IntArray | None]:
+        unique, inverse = np.unique(index, return_inverse=True)
+        place = np.full(self.n, -1, dtype=np.int64)
+        if unique.size == index.size:
+            place[index] = np.arange(index.size)
+            return place, None
+        place[unique] = np.arange(unique.size)
+        return place, inverse.ravel()
+
+    def _write(
+        self,
+        rb: int,
+        cb: int,
+        row_place: IntArray,
+        col_place: IntArray,
+        out: Scores,
+        workspace: Workspace,
+        cross_only: bool,
+    ) -> None:
+        lay = self.layout
+        rows, cols = lay.block_rows(rb), lay.block_rows(cb)
+        rbase, cbase = rb * CANONICAL, cb * CANONICAL
+        out_rows = row_place[lay.perm[rbase : rbase + rows]]
+        out_cols = col_place[lay.perm[cbase : cbase + cols]]
+        if (out_rows < 0).all() or (out_cols < 0).all():
+            return
+        products, offsets, widths = self.products(rb, cb, workspace)
+        table, row_codes, col_codes, _ = self.bonus(rb, cb)
+        if self.kernel == "numba":
+            self._numba().block_scores(
+                rb,
+                cb,
+                CANONICAL,
+                rows,
+                cols,
+                products,
+                offsets,
+                widths,
+                self._arrays(),
+                table,
+                row_codes,
+                col_codes,
+                _combiner_code(self.settings),
+                self.clamp,
+                cross_only,
+                self.dtype.type(np.finfo(self.dtype).tiny),
+                out_rows,
+                out_cols,
+                out,
+            )
+            return
+        scores = kernels.block_scores(
+            lay,
+            rb,
+            cb,
+            products,
+            offsets,
+            widths,
+            (table, row_codes, col_codes),
+            self.settings,
+            clamp=self.clamp,
+            cross_only=cross_only,
+        )
+        keep_rows, keep_cols = np.flatnonzero(out_rows >= 0), np.flatnonzero(out_cols >= 0)
+        out[np.ix_(out_rows[keep_rows], out_cols[keep_cols])] = scores[np.ix_(keep_rows, keep_cols)]
+
+    # -- tiles -----------------------------------------------------------------------------------------
+
+    def candidates(
+        self, tile: Tile, wanted: Wanted, *, workspace: Workspace | None = None, cross_border_only: bool = False
+    ) -> Cells:
+        """The cells of ``tile`` that may be among the best ``wanted`` asks for (each unordered pair once).
+
+        numpy scores the whole tile and selects from it (:func:`~matchmaker.core.scoring.selection.extract`);
+        numba keeps the candidates while it scores. Either way every cell among the best is kept, so
+        merging gives the same answer.
+        """
+        workspace = workspace or Workspace()
+        r0, r1, c0, c1 = tile
+        if self.kernel != "numba":
+            scores = self.block(slice(r0, r1), slice(c0, c1), workspace=workspace, cross_border_only=cross_border_only)
+            if r0 == c0:  # a diagonal tile: each pair once, with the lower index as the row
+                scores[workspace.lower(r1 - r0)] = 0.0
+            return extract(scores, tile, wanted)
+        return self._fused_candidates(tile, wanted, workspace, cross_border_only)
+
+    def _fused_candidates(self, tile: Tile, wanted: Wanted, workspace: Workspace, cross_only: bool) -> Cells:
+        compiled = self._numba()
+        r0, r1, c0, c1 = tile
+        dtype = self.dtype
+        smallest = dtype.type(SMALLEST[dtype])
+        state = kernel_state(wanted, dtype, smallest)
+        # Each cell yields at most one entry (its flags say for whom), so the tile's cells are room enough.
+        out = workspace.cells(dtype, (r1 - r0) * (c1 - c0))
+        count = 0
+        for rb, cb in _block_pairs(tile):
+            rows, cols = self.layout.block_rows(rb), self.layout.block_rows(cb)
+            products, offsets, widths = self.products(rb, cb, workspace)
+            table, row_codes, col_codes, row_max = self.bonus(rb, cb)
+            count = compiled.block_cells(
+                rb,
+                cb,
+                CANONICAL,
+                rows,
+                cols,
+                r0,
+                r1,
+                c0,
+                c1,
+                r0 == c0,
+                products,
+                offsets,
+                widths,
+                self._arrays(),
+                table,
+                row_codes,
+                col_codes,
+                row_max,
+                _combiner_code(self.settings),
+                self.clamp,
+                cross_only,
+                dtype.type(np.finfo(dtype).tiny),
+                smallest,
+                wanted.pairs,
+                state,
+                out,
+                count,
+            )
+        return out[0][:count].copy(), out[1][:count].copy(), out[2][:count].copy(), out[3][:count].copy()
+
+
+def _block_pairs(tile: Tile) -> Iterator[tuple[int, int]]:
+    """The canonical block pairs a tile's cells lie in (for a diagonal tile, only those on or above it)."""
+    r0, r1, c0, c1 = tile
+    for rb in range(r0 // CANONICAL, (r1 - 1) // CANONICAL + 1):
+        for cb in range(c0 // CANONICAL, (c1 - 1) // CANONICAL + 1):
+            if cb >= rb:
+                yield rb, cb
+
+
+def _combiner_code(settings: ScoringSettings) -> int:
+    found = kernels.numba_kernels()
+    assert found is not None
+    code: int = found.COMBINER_CODES[settings.combiner]
+    return code
