@@ -94,10 +94,8 @@ def block_scores(
     ``products`` holds each dimension's product of the block pair (see ``TileScorer.products``);
     ``bonus`` is the table (or the block pair's bonus product) and the rows' and columns' codes into it.
     """
-    from matchmaker.core.scoring.layout import CANONICAL
-
     rows, cols = layout.block_rows(rb), layout.block_rows(cb)
-    rbase, cbase = rb * CANONICAL, cb * CANONICAL
+    rbase, cbase = rb * layout.canonical, cb * layout.canonical
     ab = np.zeros((rows, cols), dtype=layout.dtype)
     ba = np.zeros((rows, cols), dtype=layout.dtype)
     for d in range(layout.dimensions):

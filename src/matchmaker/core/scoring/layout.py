@@ -39,20 +39,20 @@ Int32Array = NDArray[np.int32]
 Int64Array = NDArray[np.int64]
 
 
-def _runs(member: NDArray[np.bool_], blocks: int, n: int) -> tuple[Int32Array, Int64Array]:
+def _runs(member: NDArray[np.bool_], blocks: int, n: int, canonical: int) -> tuple[Int32Array, Int64Array]:
     """The maximal runs of ``member`` (by permuted position) inside each canonical block.
 
     Returns ``(runs, bounds)``: each run as (start within its block, length, index of its first member
     within the block's members), ordered by position, and where each block's runs start.
     """
     position = np.arange(n)
-    first = member & ((position % CANONICAL == 0) | ~np.concatenate([[False], member[:-1]]))
-    last = member & ((position % CANONICAL == CANONICAL - 1) | ~np.concatenate([member[1:], [False]]))
+    first = member & ((position % canonical == 0) | ~np.concatenate([[False], member[:-1]]))
+    last = member & ((position % canonical == canonical - 1) | ~np.concatenate([member[1:], [False]]))
     starts, stops = np.flatnonzero(first), np.flatnonzero(last) + 1
     before = np.concatenate([[0], np.cumsum(member)])  # members before each position
-    block_start = starts - starts % CANONICAL
+    block_start = starts - starts % canonical
     runs = np.stack([starts - block_start, stops - starts, before[starts] - before[block_start]], axis=1)
-    bounds = np.searchsorted(starts, np.arange(blocks + 1) * CANONICAL)
+    bounds = np.searchsorted(starts, np.arange(blocks + 1) * canonical)
     return np.ascontiguousarray(runs, dtype=np.int32).reshape(-1, 3), bounds.astype(np.int64)
 
 
@@ -62,11 +62,12 @@ class SupportLayout:
 
     Positions are indices into ``perm`` (the rows, block by block, each block sorted by support):
     ``perm[p]`` is the population row at position p, and a block is positions
-    ``[b * CANONICAL, (b + 1) * CANONICAL)``.
+    ``[b * canonical, (b + 1) * canonical)``.
     """
 
     n: int
     dtype: Any
+    canonical: int  # rows per canonical block (``CANONICAL``; smaller in tests, to cross blocks with few rows)
     blocks: int
     perm: Int64Array  # (n,) position -> row
     offers: tuple[Matrix, ...]  # per dimension: offers of the positions offering there, in position order
@@ -97,13 +98,13 @@ class SupportLayout:
         return bool(self.offers) and sp.issparse(self.offers[0])
 
     def block_rows(self, block: int) -> int:
-        return min(CANONICAL, self.n - block * CANONICAL)
+        return min(self.canonical, self.n - block * self.canonical)
 
     @classmethod
-    def of(cls, plan: ScoringPlan) -> SupportLayout:
+    def of(cls, plan: ScoringPlan, canonical: int = CANONICAL) -> SupportLayout:
         """The layout of a plan's fused matrices: O(n x features), nothing is scored."""
         n, dtype = plan.n, plan.dtype
-        blocks = max(1, -(-n // CANONICAL))
+        blocks = max(1, -(-n // canonical))
         spans = plan.spans
         offered = [row_norms(plan.left[:, a:b]) > 0 for a, b in spans]
         needed = [row_norms(plan.right[:, a:b]) > 0 for a, b in spans]
@@ -113,7 +114,7 @@ class SupportLayout:
         for j in sorted(range(len(spans)), key=lambda j: -density[j]):
             key = key * 4 + needed[j] * 2 + offered[j]
         rows = np.arange(n)
-        perm = np.lexsort((rows, key, rows // CANONICAL)).astype(np.int64)
+        perm = np.lexsort((rows, key, rows // canonical)).astype(np.int64)
 
         def compact(matrix: Matrix, member: NDArray[np.bool_]) -> Matrix:
             chosen = perm[member]
@@ -121,8 +122,8 @@ class SupportLayout:
 
         def positions(member: NDArray[np.bool_]) -> tuple[Int32Array, Int64Array]:
             before = np.concatenate([[0], np.cumsum(member)])
-            bounds = before[np.minimum(np.arange(blocks + 1) * CANONICAL, n)]
-            block_first = before[(np.arange(n) // CANONICAL) * CANONICAL]
+            bounds = before[np.minimum(np.arange(blocks + 1) * canonical, n)]
+            block_first = before[(np.arange(n) // canonical) * canonical]
             pos = np.where(member, before[:-1] - block_first, -1)
             return pos.astype(np.int32), bounds.astype(np.int64)
 
@@ -148,7 +149,7 @@ class SupportLayout:
                 pos, bounds = positions(member)
                 pos_out.append(pos)
                 bounds_out.append(bounds)
-                runs, run_bounds = _runs(member, blocks, n)
+                runs, run_bounds = _runs(member, blocks, n, canonical)
                 runs_out.append(runs)
                 run_bounds_out.append(run_bounds + run_counts[slot])
                 run_counts[slot] += len(runs)
@@ -161,6 +162,7 @@ class SupportLayout:
         return cls(
             n=n,
             dtype=dtype,
+            canonical=canonical,
             blocks=blocks,
             perm=perm,
             offers=tuple(offers),

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from matchmaker.core.scoring import kernels
 from matchmaker.core.scoring.buffers import Workspace
-from matchmaker.core.scoring.layout import CANONICAL, SupportLayout
+from matchmaker.core.scoring.layout import SupportLayout
 from matchmaker.core.scoring.query import SMALLEST
 from matchmaker.core.scoring.selection import Cells, Tile, Wanted, extract, kernel_state
 from matchmaker.core.scoring.settings import ScoringSettings
@@ -98,7 +98,7 @@ class TileScorer:
         """The bonus of a block pair: (table, row codes, column codes, each row's largest entry)."""
         lay = self.layout
         rows, cols = lay.block_rows(rb), lay.block_rows(cb)
-        rbase, cbase = rb * CANONICAL, cb * CANONICAL
+        rbase, cbase = rb * lay.canonical, cb * lay.canonical
         if lay.table is not None and lay.table_max is not None:
             row_codes = lay.codes[rbase : rbase + rows]
             return lay.table, row_codes, lay.codes[cbase : cbase + cols], lay.table_max[row_codes]
@@ -151,8 +151,8 @@ class TileScorer:
         out = np.zeros(tuple(shape), dtype=self.dtype)
         if not out.size:
             return np.zeros((row_index.size, col_index.size), dtype=self.dtype)
-        for rb in np.unique(row_index // CANONICAL):
-            for cb in np.unique(col_index // CANONICAL):
+        for rb in np.unique(row_index // self.layout.canonical):
+            for cb in np.unique(col_index // self.layout.canonical):
                 self._write(int(rb), int(cb), row_place, col_place, out, workspace, cross_border_only)
         if row_first is not None:
             out = out[row_first]
@@ -181,7 +181,7 @@ class TileScorer:
     ) -> None:
         lay = self.layout
         rows, cols = lay.block_rows(rb), lay.block_rows(cb)
-        rbase, cbase = rb * CANONICAL, cb * CANONICAL
+        rbase, cbase = rb * lay.canonical, cb * lay.canonical
         out_rows = row_place[lay.perm[rbase : rbase + rows]]
         out_cols = col_place[lay.perm[cbase : cbase + cols]]
         if (out_rows < 0).all() or (out_cols < 0).all():
@@ -192,7 +192,7 @@ class TileScorer:
             self._numba().block_scores(
                 rb,
                 cb,
-                CANONICAL,
+                self.layout.canonical,
                 rows,
                 cols,
                 products,
@@ -255,14 +255,14 @@ class TileScorer:
         # Each cell yields at most one entry (its flags say for whom), so the tile's cells are room enough.
         out = workspace.cells(dtype, (r1 - r0) * (c1 - c0))
         count = 0
-        for rb, cb in _block_pairs(tile):
+        for rb, cb in _block_pairs(tile, self.layout.canonical):
             rows, cols = self.layout.block_rows(rb), self.layout.block_rows(cb)
             products, offsets, widths = self.products(rb, cb, workspace)
             table, row_codes, col_codes, row_max = self.bonus(rb, cb)
             count = compiled.block_cells(
                 rb,
                 cb,
-                CANONICAL,
+                self.layout.canonical,
                 rows,
                 cols,
                 r0,
@@ -291,11 +291,11 @@ class TileScorer:
         return out[0][:count].copy(), out[1][:count].copy(), out[2][:count].copy(), out[3][:count].copy()
 
 
-def _block_pairs(tile: Tile) -> Iterator[tuple[int, int]]:
+def _block_pairs(tile: Tile, canonical: int) -> Iterator[tuple[int, int]]:
     """The canonical block pairs a tile's cells lie in (for a diagonal tile, only those on or above it)."""
     r0, r1, c0, c1 = tile
-    for rb in range(r0 // CANONICAL, (r1 - 1) // CANONICAL + 1):
-        for cb in range(c0 // CANONICAL, (c1 - 1) // CANONICAL + 1):
+    for rb in range(r0 // canonical, (r1 - 1) // canonical + 1):
+        for cb in range(c0 // canonical, (c1 - 1) // canonical + 1):
             if cb >= rb:
                 yield rb, cb
 
