@@ -26,8 +26,10 @@ import numpy as np
 HARMONIC, GEOMETRIC, ARITHMETIC, MINIMUM = 0, 1, 2, 3
 COMBINER_CODES = {"harmonic": HARMONIC, "geometric": GEOMETRIC, "arithmetic": ARITHMETIC, "min": MINIMUM}
 
-# error_model="numpy": no zero-division checks in the loops (no division here can be by zero), so they vectorise.
-_jit = numba.njit(nogil=True, cache=True, error_model="numpy")
+# error_model="numpy": no zero-division checks in the loops (no division here can be by zero). fastmath "nnan"
+# only: the values are never NaN, so min/max selections become vector min/max instructions; nothing is
+# reassociated or approximated, so every result is the one numpy computes.
+_jit = numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"nnan"})
 
 
 @_jit
@@ -195,9 +197,23 @@ def block_cells(
     out_row, out_col, out_score, out_flag = out
     capacity = out_row.shape[0]
     rbase, cbase = rb * canonical, cb * canonical
-    acc_ab = np.empty(cols, dtype=share.dtype)
-    acc_ba = np.empty(cols, dtype=share.dtype)
-    combined = np.empty(cols, dtype=share.dtype)
+    dtype = share.dtype
+    acc_ab = np.empty(cols, dtype=dtype)
+    acc_ba = np.empty(cols, dtype=dtype)
+    combined = np.empty(cols, dtype=dtype)
+    # Each column's floor by position (a column of another tile never passes on its own floor); kept
+    # up to date as open columns' floors rise. The test below uses the row's floor as the row started:
+    # floors only rise, so an older one lets through more cells, never fewer.
+    lowest = np.empty(cols, dtype=dtype)
+    column = np.empty(cols, dtype=np.int64)
+    far = smallest / smallest * np.finfo(dtype).max
+    for j in range(cols):
+        tc = perm[cbase + j] - c0
+        column[j] = tc if 0 <= tc < c1 - c0 else -1
+        lowest[j] = col_floor[tc] if column[j] >= 0 and not pairs else far
+    words = (cols + 7) // 8
+    passed = np.zeros(8 * words, dtype=np.uint8)
+    passed_words = passed.view(np.uint64)
     for i in range(rows):
         p = rbase + i
         g = perm[p]
@@ -224,46 +240,51 @@ def block_cells(
         _combine(acc_ab, acc_ba, combined, combiner, clamp, tiny)
         bound = row_max[i]
         code = row_codes[i]
-        for j in range(cols):
-            x = combined[j]
+        # The combination times the row's largest bonus bounds the score from above: cells below both
+        # floors by that bound cannot pass (a vectorised test), the rest are scored exactly. An open
+        # row's floor rises as its heap fills, so the test goes 64 columns at a time with the latest.
+        for begin in range(0, cols, 64):
+            end = min(begin + 64, cols)
             rf = row_floor[tr]
-            h = perm[cbase + j]
-            tc = 0 if pairs else h - c0
-            if pairs:
-                if x * bound < rf:
+            for j in range(begin, end):
+                limit = lowest[j]
+                limit = rf if rf < limit else limit
+                passed[j] = combined[j] * bound >= limit
+            for w in range(begin // 8, (end + 7) // 8):
+                if passed_words[w] == 0:
                     continue
-            else:
-                if tc < 0 or tc >= c1 - c0:
-                    continue
-                cf = col_floor[tc]
-                if x * bound < (rf if rf < cf else cf):
-                    continue
-            if h < c0 or h >= c1 or (diagonal and h <= g):
-                continue
-            score = x * table[code, col_codes[j]]
-            if cross_only:
-                pc = cbase + j
-                if not ((is_x[p] and is_y[pc]) or (is_y[p] and is_x[pc])):
-                    continue
-            flag = 0
-            if row_open[tr]:
-                if _keep(row_heaps, row_counts, row_floor, tr, score, smallest):
-                    flag |= 1
-            elif score >= rf:
-                flag |= 1
-            if not pairs:
-                if col_open[tc]:
-                    if _keep(col_heaps, col_counts, col_floor, tc, score, smallest):
-                        flag |= 2
-                elif score >= col_floor[tc]:
-                    flag |= 2
-            if flag:
-                if count < capacity:
-                    out_row[count] = g
-                    out_col[count] = h
-                    out_score[count] = score
-                    out_flag[count] = flag
-                count += 1
+                for j in range(8 * w, min(8 * w + 8, end)):
+                    if not passed[j]:
+                        continue
+                    h = perm[cbase + j]
+                    if h < c0 or h >= c1 or (diagonal and h <= g):
+                        continue
+                    if cross_only:
+                        pc = cbase + j
+                        if not ((is_x[p] and is_y[pc]) or (is_y[p] and is_x[pc])):
+                            continue
+                    score = combined[j] * table[code, col_codes[j]]
+                    flag = 0
+                    if row_open[tr]:
+                        if _keep(row_heaps, row_counts, row_floor, tr, score, smallest):
+                            flag |= 1
+                    elif score >= row_floor[tr]:
+                        flag |= 1
+                    if not pairs:
+                        tc = column[j]
+                        if col_open[tc]:
+                            if _keep(col_heaps, col_counts, col_floor, tc, score, smallest):
+                                flag |= 2
+                            lowest[j] = col_floor[tc]
+                        elif score >= col_floor[tc]:
+                            flag |= 2
+                    if flag:
+                        if count < capacity:
+                            out_row[count] = g
+                            out_col[count] = h
+                            out_score[count] = score
+                            out_flag[count] = flag
+                        count += 1
     return count
 
 
