@@ -72,15 +72,28 @@ class TileSource(Protocol):
     @property
     def fast(self) -> bool: ...
 
+    @property
+    def canonical(self) -> int:
+        """Rows per block whose pairs a run scores first, block by block (0: no such first phase)."""
+
     def candidates(
-        self, tile: Tile, wanted: Wanted, *, workspace: Workspace | None = None, cross_border_only: bool = False
-    ) -> Cells: ...
+        self,
+        tile: Tile,
+        wanted: Wanted,
+        *,
+        workspace: Workspace | None = None,
+        cross_border_only: bool = False,
+        own_blocks: bool = True,
+    ) -> Cells:
+        """The cells of ``tile`` that may be among the best; without ``own_blocks``, none of two
+        organisations in the same block of ``canonical`` rows."""
 
 
 class _BlockTiles:
     """Any scorer's tiles: its ``block``, then selection from the scored tile."""
 
     fast = False
+    canonical = 0
 
     def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
@@ -94,7 +107,13 @@ class _BlockTiles:
         return self.scorer.dtype
 
     def candidates(
-        self, tile: Tile, wanted: Wanted, *, workspace: Workspace | None = None, cross_border_only: bool = False
+        self,
+        tile: Tile,
+        wanted: Wanted,
+        *,
+        workspace: Workspace | None = None,
+        cross_border_only: bool = False,
+        own_blocks: bool = True,
     ) -> Cells:
         workspace = workspace or Workspace()
         r0, r1, c0, c1 = tile

@@ -83,9 +83,32 @@ def tiles_of(n: int, side: int) -> list[Tile]:
     return diagonal + [(r, min(n, r + side), c, min(n, c + side)) for r in starts for c in starts if c > r]
 
 
+def work_of(n: int, side: int, canonical: int) -> tuple[list[Tile], list[Tile]]:
+    """The tiles of a run in its two phases.
+
+    First the pairs within each canonical block (when the source has blocks: ``canonical`` > 0), one
+    small tile per block: they give every organisation a threshold before any other tile is handed
+    out, so no tile has to keep its own best for organisations it knows nothing about. Then every tile
+    of the upper triangle, without those pairs (``own_blocks=False``). Each unordered pair is in
+    exactly one tile.
+
+    >>> first, second = work_of(1500, 1024, 512)
+    >>> first
+    [(0, 512, 0, 512), (512, 1024, 512, 1024), (1024, 1500, 1024, 1500)]
+    >>> second
+    [(0, 1024, 0, 1024), (0, 1024, 1024, 1500)]
+    """
+    if canonical <= 0:
+        return [], tiles_of(n, side)
+    first = [(b, min(n, b + canonical), b, min(n, b + canonical)) for b in range(0, n, canonical)]
+    # A tile within one canonical block has nothing left after the first phase.
+    second = [t for t in tiles_of(n, side) if (t[3] - 1) // canonical > t[0] // canonical]
+    return first, second
+
+
 def tile_work(tile: Tile) -> int:
     r0, r1, c0, c1 = tile
-    return (r1 - r0) * (c1 - c0)
+    return (r1 - r0) * (c1 - c0) // (2 if r0 == c0 else 1)
 
 
 def run_tiles_locally(
@@ -104,40 +127,42 @@ def run_tiles_locally(
     cores, and a product's rounding does not depend on how BLAS would have split it.
     """
     n = source.n
-    tiles = tiles_of(n, side)
-    work = [tile_work(tile) for tile in tiles]
-    total, done = max(1, sum(work)), 0
+    first, second = work_of(n, side, source.canonical)
+    total, done = max(1, sum(map(tile_work, first + second))), 0
     local = threading.local()
 
-    def score(tile: Tile, wanted: Wanted) -> Cells:
+    def score(tile: Tile, wanted: Wanted, own_blocks: bool) -> Cells:
         workspace = getattr(local, "workspace", None)
         if workspace is None:
             workspace = local.workspace = Workspace()
-        return source.candidates(tile, wanted, workspace=workspace, cross_border_only=cross_border_only)
+        return source.candidates(
+            tile, wanted, workspace=workspace, cross_border_only=cross_border_only, own_blocks=own_blocks
+        )
 
-    def merged(count: int, found: Cells) -> None:
+    def merged(tile: Tile, found: Cells) -> None:
         nonlocal done
         collector.merge(found)
-        done += count
+        done += tile_work(tile)
         if progress is not None:
             progress(min(n, n * done // total), n)
 
     workers = available_workers() if n_jobs is None else max(1, n_jobs)
     with threadpool_limits(limits=1, user_api="blas"):
-        if workers == 1 or len(tiles) < 2:
-            for tile, count in zip(tiles, work, strict=True):
-                merged(count, score(tile, collector.snapshot(tile)))
-        else:
+        for tiles, own_blocks in ((first, True), (second, False)):
+            if workers == 1 or len(tiles) < 2:
+                for tile in tiles:
+                    merged(tile, score(tile, collector.snapshot(tile), own_blocks))
+                continue
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                pending: deque[tuple[int, Future[Cells]]] = deque()
-                for tile, count in zip(tiles, work, strict=True):
-                    pending.append((count, pool.submit(score, tile, collector.snapshot(tile))))
+                pending: deque[tuple[Tile, Future[Cells]]] = deque()
+                for tile in tiles:
+                    pending.append((tile, pool.submit(score, tile, collector.snapshot(tile), own_blocks)))
                     if len(pending) >= 2 * workers:
-                        count_done, future = pending.popleft()
-                        merged(count_done, future.result())
+                        done_tile, future = pending.popleft()
+                        merged(done_tile, future.result())
                 while pending:
-                    count_done, future = pending.popleft()
-                    merged(count_done, future.result())
+                    done_tile, future = pending.popleft()
+                    merged(done_tile, future.result())
     if progress is not None:
         progress(n, n)
 

@@ -44,13 +44,14 @@ class Wanted:
         return self.cols is None
 
 
-def kernel_state(wanted: Wanted, dtype: Any, smallest: Any) -> tuple[NDArray[Any], ...]:
+def kernel_state(wanted: Wanted, dtype: Any, smallest: Any, *, diagonal: bool = False) -> tuple[NDArray[Any], ...]:
     """The selection state a fused kernel updates while it scores a tile (see ``kernels_numba.block_cells``).
 
     Each line's floor (its threshold, at least the smallest positive score), whether it is open
-    (threshold 0: it keeps the tile's own k best in a heap), and the heaps with their fill counts.
+    (threshold 0: it keeps the tile's own k best in a heap), and the heaps with their fill counts. On a
+    diagonal tile the rows and the columns are the same organisations: they share one state, so an
+    organisation's heap holds its pairs on both sides of the diagonal.
     """
-    cols = wanted.cols if wanted.cols is not None else np.zeros(1, dtype=dtype)
 
     def side(thresholds: Scores) -> tuple[NDArray[Any], ...]:
         floor = np.maximum(thresholds, smallest).astype(dtype)
@@ -62,7 +63,9 @@ def kernel_state(wanted: Wanted, dtype: Any, smallest: Any) -> tuple[NDArray[Any
         )
 
     row_floor, row_open, row_heaps, row_counts = side(wanted.rows)
-    col_floor, col_open, col_heaps, col_counts = side(cols)
+    if diagonal and wanted.cols is not None:
+        return row_floor, row_floor, row_open, row_open, row_heaps, row_counts, row_heaps, row_counts
+    col_floor, col_open, col_heaps, col_counts = side(wanted.cols if wanted.cols is not None else np.zeros(1, dtype))
     return row_floor, col_floor, row_open, col_open, row_heaps, row_counts, col_heaps, col_counts
 
 
@@ -132,10 +135,16 @@ class BestPartners:
         self.index = np.full((n, k), -1, dtype=np.int64)
         self.score = np.zeros((n, k), dtype=dtype)
         self.threshold = np.zeros(n, dtype=dtype)  # the k-th best so far, 0 until k are known
+        self.floor = np.zeros(n, dtype=dtype)  # a lower bound of the final k-th best, known beforehand
+
+    def raise_floor(self, floor: Scores) -> None:
+        """Lower bounds of every organisation's final k-th best, known from elsewhere (other processes' tiles)."""
+        np.maximum(self.floor, floor.astype(self.floor.dtype, copy=False), out=self.floor)
 
     def snapshot(self, tile: Tile) -> Wanted:
         r0, r1, c0, c1 = tile
-        return Wanted(self.k, self.threshold[r0:r1].copy(), self.threshold[c0:c1].copy())
+        known = np.maximum(self.threshold, self.floor)
+        return Wanted(self.k, known[r0:r1].copy(), known[c0:c1].copy())
 
     def merge(self, found: Cells) -> None:
         rows, cols, score, flags = found
@@ -191,9 +200,14 @@ class BestPairs:
         self.b = np.zeros(0, dtype=np.int64)
         self.score = np.zeros(0, dtype=dtype)
         self.threshold = np.zeros(1, dtype=dtype)
+        self.floor = np.zeros(1, dtype=dtype)  # a lower bound of the final k-th best pair, known beforehand
+
+    def raise_floor(self, floor: Scores) -> None:
+        """A lower bound of the final k-th best pair score, known from elsewhere (other processes' tiles)."""
+        np.maximum(self.floor, floor.astype(self.floor.dtype, copy=False), out=self.floor)
 
     def snapshot(self, tile: Tile) -> Wanted:
-        return Wanted(self.k, self.threshold.copy())
+        return Wanted(self.k, np.maximum(self.threshold, self.floor))
 
     def merge(self, found: Cells) -> None:
         a, b, score, _ = found

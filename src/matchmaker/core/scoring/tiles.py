@@ -151,9 +151,15 @@ class TileScorer:
         out = np.zeros(tuple(shape), dtype=self.dtype)
         if not out.size:
             return np.zeros((row_index.size, col_index.size), dtype=self.dtype)
-        for rb in np.unique(row_index // self.layout.canonical):
-            for cb in np.unique(col_index // self.layout.canonical):
-                self._write(int(rb), int(cb), row_place, col_place, out, workspace, cross_border_only)
+        lay = self.layout
+        for rb in np.unique(row_index // lay.canonical):
+            out_rows = row_place[lay.perm[rb * lay.canonical : rb * lay.canonical + lay.block_rows(int(rb))]]
+            if (out_rows < 0).all():
+                continue
+            for cb in np.unique(col_index // lay.canonical):
+                out_cols = col_place[lay.perm[cb * lay.canonical : cb * lay.canonical + lay.block_rows(int(cb))]]
+                if (out_cols >= 0).any():
+                    self._write(int(rb), int(cb), out_rows, out_cols, out, workspace, cross_border_only)
         if row_first is not None:
             out = out[row_first]
         if col_first is not None:
@@ -173,19 +179,15 @@ class TileScorer:
         self,
         rb: int,
         cb: int,
-        row_place: IntArray,
-        col_place: IntArray,
+        out_rows: IntArray,
+        out_cols: IntArray,
         out: Scores,
         workspace: Workspace,
         cross_only: bool,
     ) -> None:
+        """Write block pair (rb, cb) into ``out[out_rows[i], out_cols[j]]`` (by position; -1: not written)."""
         lay = self.layout
         rows, cols = lay.block_rows(rb), lay.block_rows(cb)
-        rbase, cbase = rb * lay.canonical, cb * lay.canonical
-        out_rows = row_place[lay.perm[rbase : rbase + rows]]
-        out_cols = col_place[lay.perm[cbase : cbase + cols]]
-        if (out_rows < 0).all() or (out_cols < 0).all():
-            return
         products, offsets, widths = self.products(rb, cb, workspace)
         table, row_codes, col_codes, _ = self.bonus(rb, cb)
         if self.kernel == "numba":
@@ -226,16 +228,28 @@ class TileScorer:
         keep_rows, keep_cols = np.flatnonzero(out_rows >= 0), np.flatnonzero(out_cols >= 0)
         out[np.ix_(out_rows[keep_rows], out_cols[keep_cols])] = scores[np.ix_(keep_rows, keep_cols)]
 
+    @property
+    def canonical(self) -> int:
+        """Rows per canonical block: the first phase of a run scores the pairs within each block."""
+        return self.layout.canonical
+
     # -- tiles -----------------------------------------------------------------------------------------
 
     def candidates(
-        self, tile: Tile, wanted: Wanted, *, workspace: Workspace | None = None, cross_border_only: bool = False
+        self,
+        tile: Tile,
+        wanted: Wanted,
+        *,
+        workspace: Workspace | None = None,
+        cross_border_only: bool = False,
+        own_blocks: bool = True,
     ) -> Cells:
         """The cells of ``tile`` that may be among the best ``wanted`` asks for (each unordered pair once).
 
-        numpy scores the whole tile and selects from it (:func:`~matchmaker.core.scoring.selection.extract`);
-        numba keeps the candidates while it scores. Either way every cell among the best is kept, so
-        merging gives the same answer.
+        ``own_blocks=False`` leaves out the pairs of two organisations in the same canonical block (a
+        run scores those first, block by block). numpy scores the whole tile and selects from it
+        (:func:`~matchmaker.core.scoring.selection.extract`); numba keeps the candidates while it
+        scores. Either way every cell among the best is kept, so merging gives the same answer.
         """
         workspace = workspace or Workspace()
         r0, r1, c0, c1 = tile
@@ -243,19 +257,25 @@ class TileScorer:
             scores = self.block(slice(r0, r1), slice(c0, c1), workspace=workspace, cross_border_only=cross_border_only)
             if r0 == c0:  # a diagonal tile: each pair once, with the lower index as the row
                 scores[workspace.lower(r1 - r0)] = 0.0
+            if not own_blocks:
+                can = self.layout.canonical
+                same = (np.arange(r0, r1) // can)[:, None] == (np.arange(c0, c1) // can)[None, :]
+                scores[same] = 0.0
             return extract(scores, tile, wanted)
-        return self._fused_candidates(tile, wanted, workspace, cross_border_only)
+        return self._fused_candidates(tile, wanted, workspace, cross_border_only, own_blocks)
 
-    def _fused_candidates(self, tile: Tile, wanted: Wanted, workspace: Workspace, cross_only: bool) -> Cells:
+    def _fused_candidates(
+        self, tile: Tile, wanted: Wanted, workspace: Workspace, cross_only: bool, own_blocks: bool
+    ) -> Cells:
         compiled = self._numba()
         r0, r1, c0, c1 = tile
         dtype = self.dtype
         smallest = dtype.type(SMALLEST[dtype])
-        state = kernel_state(wanted, dtype, smallest)
+        state = kernel_state(wanted, dtype, smallest, diagonal=r0 == c0)
         # Each cell yields at most one entry (its flags say for whom), so the tile's cells are room enough.
         out = workspace.cells(dtype, (r1 - r0) * (c1 - c0))
         count = 0
-        for rb, cb in _block_pairs(tile, self.layout.canonical):
+        for rb, cb in _block_pairs(tile, self.layout.canonical, own_blocks):
             rows, cols = self.layout.block_rows(rb), self.layout.block_rows(cb)
             products, offsets, widths = self.products(rb, cb, workspace)
             table, row_codes, col_codes, row_max = self.bonus(rb, cb)
@@ -291,12 +311,13 @@ class TileScorer:
         return out[0][:count].copy(), out[1][:count].copy(), out[2][:count].copy(), out[3][:count].copy()
 
 
-def _block_pairs(tile: Tile, canonical: int) -> Iterator[tuple[int, int]]:
-    """The canonical block pairs a tile's cells lie in (for a diagonal tile, only those on or above it)."""
+def _block_pairs(tile: Tile, canonical: int, own_blocks: bool) -> Iterator[tuple[int, int]]:
+    """The canonical block pairs a tile's cells lie in (for a diagonal tile, only those on or above it;
+    without ``own_blocks``, not a block with itself)."""
     r0, r1, c0, c1 = tile
     for rb in range(r0 // canonical, (r1 - 1) // canonical + 1):
         for cb in range(c0 // canonical, (c1 - 1) // canonical + 1):
-            if cb >= rb:
+            if cb > rb or (cb == rb and own_blocks):
                 yield rb, cb
 
 
