@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     allow_shipped_overwrite: bool = False
     memory_budget_mb: float = 512.0
+    # Where all-pairs work runs: "local" (threads of this process) or "dask" (a Dask cluster: the scheduler
+    # at dask_scheduler, MATCHMAKER_DASK_SCHEDULER, else a local cluster of dask_workers processes).
+    engine: Literal["local", "dask"] = "local"
+    dask_scheduler: str | None = None
+    dask_workers: int | None = Field(default=None, ge=1)
     # HTTP API request bodies; room for a profile at every count and length limit in plain text.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 

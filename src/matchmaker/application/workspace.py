@@ -25,7 +25,8 @@ from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.population import Match, Population
 from matchmaker.core.profile import Profile, Vocabulary
 from matchmaker.core.scoring import ScoringSettings
-from matchmaker.core.scoring.execution import Progress
+from matchmaker.core.scoring.execution import Backend, Progress
+from matchmaker.core.vectors import FloatArray, IntArray
 
 
 def fit_population(
@@ -92,6 +93,16 @@ class PairList:
 
 
 @dataclass(frozen=True)
+class PartnerTable:
+    """Every organisation's best partners: ``index[a]`` lists a's partners' rows (-1: none), ``score[a]`` theirs."""
+
+    settings: ScoringSettings
+    ids: tuple[str, ...]  # each row's organisation id
+    index: IntArray  # (n, top)
+    score: FloatArray  # (n, top)
+
+
+@dataclass(frozen=True)
 class Explanation:
     settings: ScoringSettings
     match: Match
@@ -121,6 +132,7 @@ class Workspace:
     population: Population
     exclusions: Exclusions = field(default_factory=Exclusions)
     memory_budget_mb: float = 512.0
+    backend: str | Backend = "local"  # where all-pairs work runs (``BACKENDS``, or a configured backend)
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -164,9 +176,42 @@ class Workspace:
             memory_budget_mb=self.memory_budget_mb,
             progress=progress,
             reasons=query.reasons,
+            backend=self.backend,
         )
         kept = [m for m in found if self.exclusions.allows(m.a.id, m.b.id)][: query.top]
         return PairList(settings, kept)
+
+    def all_partners(
+        self,
+        top: int,
+        *,
+        scoring: ScoringOverrides | None = None,
+        dimension: str | None = None,
+        progress: Progress | None = None,
+    ) -> PartnerTable:
+        """Every organisation's best partners at once (never one it declined), without explanations."""
+        check_top(top)
+        check_dimension(dimension, self.dimensions)
+        settings = self.settings_for(scoring or ScoringOverrides())
+        population = self.population
+        declined = {population.index[o]: ps for o, ps in self.exclusions.declined.items() if o in population.index}
+        # Declined partners are dropped from longer lists, so the first ``top`` of the rest are exact.
+        extra = max((len(ps) for ps in declined.values()), default=0)
+        index, score = population.all_partners(
+            top=top + extra,
+            settings=settings,
+            dimension=dimension,
+            memory_budget_mb=self.memory_budget_mb,
+            progress=progress,
+            backend=self.backend,
+        )
+        for row, partners in declined.items():
+            rows = {population.index[p] for p in partners if p in population.index}
+            keep = [k for k, j in enumerate(index[row]) if j >= 0 and int(j) not in rows]
+            index[row] = [*index[row][keep], *[-1] * (index.shape[1] - len(keep))]
+            score[row] = [*score[row][keep], *[0.0] * (index.shape[1] - len(keep))]
+        ids = tuple(p.id for p in population.profiles)
+        return PartnerTable(settings, ids, index[:, :top], score[:, :top])
 
     def explain(self, query: ExplainQuery) -> Explanation:
         """One pair's score: both directions, per dimension, every reason (declined pairs too: it was asked)."""
@@ -197,3 +242,6 @@ class Workspace:
 
     def with_exclusions(self, exclusions: Exclusions) -> Workspace:
         return replace(self, exclusions=exclusions)
+
+    def with_backend(self, backend: str | Backend) -> Workspace:
+        return replace(self, backend=backend)

@@ -17,7 +17,7 @@ from matchmaker.core.population.storage import ChunkStore
 from matchmaker.core.profile import Profile
 from matchmaker.core.scoring import SCORERS
 from matchmaker.core.scoring.contract import PopulationVectors, Scorer
-from matchmaker.core.scoring.execution import Progress, top_pairs, top_partners_all
+from matchmaker.core.scoring.execution import Backend, Progress, top_pairs, top_partners_all
 from matchmaker.core.scoring.formula import Context, bridge_sides
 from matchmaker.core.scoring.reasons import ItemVectors, Reason
 from matchmaker.core.scoring.settings import ScoringSettings
@@ -232,12 +232,13 @@ class Population(Picklable):
         memory_budget_mb: float = 512.0,
         progress: Progress | None = None,
         n_jobs: int | None = None,
+        backend: str | Backend = "local",
     ) -> tuple[IntArray, FloatArray]:
         """The ``top`` best partners of every organisation at once, without explanations.
 
         Returns ``(index, score)``, both (n, top), rows in ``profiles`` order: row a lists a's partners'
         rows by descending score (ties by row), unused places index -1 and score 0. The result does not
-        depend on ``block_rows``, ``memory_budget_mb`` or ``n_jobs``.
+        depend on ``block_rows``, ``memory_budget_mb``, ``n_jobs`` or the execution ``backend``.
         """
         return top_partners_all(
             self.scorer(settings, dimension),
@@ -246,6 +247,7 @@ class Population(Picklable):
             memory_budget_mb=memory_budget_mb,
             progress=progress,
             n_jobs=n_jobs,
+            backend=backend,
         )
 
     def pairs(
@@ -259,8 +261,9 @@ class Population(Picklable):
         memory_budget_mb: float = 512.0,
         progress: Progress | None = None,
         reasons: int = 3,
+        backend: str | Backend = "local",
     ) -> list[Match]:
-        """The best unordered pairs in the population, best first."""
+        """The best unordered pairs in the population, best first (the same on every execution ``backend``)."""
         scorer = self.scorer(settings, dimension)
         a, b, _ = top_pairs(
             scorer,
@@ -269,6 +272,7 @@ class Population(Picklable):
             block_rows=block_rows,
             memory_budget_mb=memory_budget_mb,
             progress=progress,
+            backend=backend,
         )
         return self.matches(scorer, a, b, reasons)
 

@@ -123,33 +123,51 @@ def extract(scores: Scores, tile: Tile, wanted: Wanted) -> Cells:
     )
 
 
+PartialPartners = tuple[IntArray, IntArray, Scores]  # organisations (ascending), their best partners and scores
+
+
 class BestPartners:
     """The k best partners of every organisation so far, merged exactly (score, then lower index).
 
-    ``fast`` merges with the compiled kernel (numba), which keeps exactly what the numpy merge keeps.
+    ``rows`` (ascending) restricts it to some organisations: a worker's share of the tiles keeps only
+    the organisations of its tiles, and hands back a :data:`PartialPartners` (``partial``) for an exact
+    merge with the others' (``absorb``). ``fast`` merges with the compiled kernel (numba), which keeps
+    exactly what the numpy merge keeps.
     """
 
-    def __init__(self, n: int, k: int, dtype: Any, *, fast: bool = False) -> None:
+    def __init__(self, n: int, k: int, dtype: Any, *, fast: bool = False, rows: IntArray | None = None) -> None:
         self.k = k
         self.fast = fast
-        self.index = np.full((n, k), -1, dtype=np.int64)
-        self.score = np.zeros((n, k), dtype=dtype)
-        self.threshold = np.zeros(n, dtype=dtype)  # the k-th best so far, 0 until k are known
-        self.floor = np.zeros(n, dtype=dtype)  # a lower bound of the final k-th best, known beforehand
+        self.rows = rows
+        size = n if rows is None else rows.size
+        self.index = np.full((size, k), -1, dtype=np.int64)
+        self.score = np.zeros((size, k), dtype=dtype)
+        self.threshold = np.zeros(size, dtype=dtype)  # the k-th best so far, 0 until k are known
+        self.floor = np.zeros(size, dtype=dtype)  # a lower bound of the final k-th best, known beforehand
+
+    def _slots(self, org: IntArray) -> IntArray:
+        return org if self.rows is None else np.searchsorted(self.rows, org)
+
+    def _span(self, start: int, stop: int) -> slice:
+        if self.rows is None:
+            return slice(start, stop)
+        first, last = np.searchsorted(self.rows, (start, stop))
+        return slice(int(first), int(last))
 
     def raise_floor(self, floor: Scores) -> None:
-        """Lower bounds of every organisation's final k-th best, known from elsewhere (other processes' tiles)."""
-        np.maximum(self.floor, floor.astype(self.floor.dtype, copy=False), out=self.floor)
+        """Lower bounds of every organisation's final k-th best (all n of them), known from elsewhere."""
+        mine = floor if self.rows is None else floor[self.rows]
+        np.maximum(self.floor, mine.astype(self.floor.dtype, copy=False), out=self.floor)
 
     def snapshot(self, tile: Tile) -> Wanted:
         r0, r1, c0, c1 = tile
         known = np.maximum(self.threshold, self.floor)
-        return Wanted(self.k, known[r0:r1].copy(), known[c0:c1].copy())
+        return Wanted(self.k, known[self._span(r0, r1)].copy(), known[self._span(c0, c1)].copy())
 
     def merge(self, found: Cells) -> None:
         rows, cols, score, flags = found
         mine, theirs = (flags & 1) > 0, (flags & 2) > 0
-        org = np.concatenate([rows[mine], cols[theirs]])
+        org = self._slots(np.concatenate([rows[mine], cols[theirs]]))
         partner = np.concatenate([cols[mine], rows[theirs]])
         values = np.concatenate([score[mine], score[theirs]]).astype(self.score.dtype, copy=False)
         if not org.size:
@@ -183,11 +201,35 @@ class BestPartners:
         full = self.index[affected, k - 1] >= 0
         self.threshold[affected] = np.where(full, self.score[affected, k - 1], 0)
 
-    def merge_held(self, other: BestPartners) -> None:
-        """Add what another collector of the same population holds (partial results of other tiles)."""
-        rows, slots = np.nonzero(other.index >= 0)
-        if rows.size:
-            self.merge((rows, other.index[rows, slots], other.score[rows, slots], np.ones(rows.size, dtype=np.int8)))
+    def partial(self) -> PartialPartners:
+        """The organisations with at least one partner so far, and their best partners and scores."""
+        held = np.flatnonzero(self.index[:, 0] >= 0)
+        orgs = held if self.rows is None else self.rows[held]
+        return orgs.astype(np.int64), self.index[held], self.score[held]
+
+    def absorb(self, part: PartialPartners) -> None:
+        """Merge another collector's partial result in (it holds other tiles' pairs: no pair twice)."""
+        orgs, index, score = part
+        slot_rows, slots = np.nonzero(index >= 0)
+        if slot_rows.size:
+            flags = np.ones(slot_rows.size, dtype=np.int8)
+            self.merge((orgs[slot_rows], index[slot_rows, slots], score[slot_rows, slots], flags))
+
+
+def merge_partials(parts: list[PartialPartners], n: int, k: int, dtype: Any, *, fast: bool = False) -> PartialPartners:
+    """The exact merge of partial results of disjoint sets of tiles: each organisation's k best of all.
+
+    >>> a = (np.array([0, 2]), np.array([[1, -1], [3, -1]]), np.array([[0.5, 0.0], [0.4, 0.0]]))
+    >>> b = (np.array([0]), np.array([[4, 5]]), np.array([[0.5, 0.9]]))
+    >>> orgs, index, score = merge_partials([a, b], 6, 2, np.float64)
+    >>> orgs.tolist(), index.tolist(), score.tolist()
+    ([0, 2], [[5, 1], [3, -1]], [[0.9, 0.5], [0.4, 0.0]])
+    """
+    rows = np.unique(np.concatenate([p[0] for p in parts])) if parts else np.zeros(0, dtype=np.int64)
+    merged = BestPartners(n, k, dtype, fast=fast, rows=rows)
+    for part in parts:
+        merged.absorb(part)
+    return merged.partial()
 
 
 class BestPairs:
@@ -220,6 +262,11 @@ class BestPairs:
         if self.score.size == self.k:
             self.threshold[0] = self.score[-1]
 
-    def merge_held(self, other: BestPairs) -> None:
-        """Add what another collector holds (partial results of other tiles)."""
-        self.merge((other.a, other.b, other.score, np.ones(other.a.size, dtype=np.int8)))
+    def partial(self) -> tuple[IntArray, IntArray, Scores]:
+        """The best pairs so far: (a, b, score)."""
+        return self.a, self.b, self.score
+
+    def absorb(self, part: tuple[IntArray, IntArray, Scores]) -> None:
+        """Merge another collector's best pairs in (it holds other tiles' pairs: no pair twice)."""
+        a, b, score = part
+        self.merge((a, b, score, np.ones(a.size, dtype=np.int8)))
