@@ -205,7 +205,7 @@ class DaskBackend:
 
     address: str | None = None
     workers: int | None = None
-    timeout: float = CONNECT_TIMEOUT_S  # seconds to reach the scheduler
+    timeout: float | None = None  # seconds to reach the scheduler (default CONNECT_TIMEOUT_S)
 
     def __call__(
         self,
@@ -225,11 +225,12 @@ class DaskBackend:
         """A client of the scheduler at ``address``, or of a local cluster started (and stopped) for it."""
         if self.address is not None:
             _check_address(self.address)
+            timeout = CONNECT_TIMEOUT_S if self.timeout is None else self.timeout
             try:
-                client = distributed.Client(self.address, timeout=self.timeout, set_as_default=False)
+                client = distributed.Client(self.address, timeout=timeout, set_as_default=False)
             except (OSError, TimeoutError, ValueError):
                 raise MatchmakerError(
-                    f"cannot reach the Dask scheduler at {self.address!r} within {self.timeout:g} s; start one "
+                    f"cannot reach the Dask scheduler at {self.address!r} within {timeout:g} s; start one "
                     "with 'dask scheduler' and its workers with 'dask worker ADDRESS', or leave out --scheduler "
                     "for a local cluster"
                 ) from None

@@ -21,22 +21,43 @@ of blocks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from matchmaker.core.scoring.formula import BonusFactors
 from matchmaker.core.vectors import Matrix, Scores, distinct_rows, row_norms
-
-if TYPE_CHECKING:
-    from matchmaker.core.scoring.plan import ScoringPlan
 
 CANONICAL = 512  # rows per canonical block: every product is computed in these fixed blocks
 TABLE_MAX_CODES = 4096  # distinct bonus rows up to which the bonus is a lookup table (64 MiB in float32)
 
 Int32Array = NDArray[np.int32]
 Int64Array = NDArray[np.int64]
+
+
+class FusedMatrices(Protocol):
+    """What the layout is derived from: a :class:`~matchmaker.core.scoring.plan.ScoringPlan`'s matrices."""
+
+    @property
+    def n(self) -> int: ...
+    @property
+    def dtype(self) -> Any: ...
+    @property
+    def left(self) -> Matrix: ...  # every scored dimension's offers side by side
+    @property
+    def right(self) -> Matrix: ...  # their needs scaled by need shares
+    @property
+    def spans(self) -> tuple[tuple[int, int], ...]: ...  # each dimension's columns in left and right
+    @property
+    def shares(self) -> Scores: ...  # (n, dimensions) need shares c_d
+    @property
+    def bonus(self) -> BonusFactors: ...
+    @property
+    def is_x(self) -> NDArray[np.bool_]: ...
+    @property
+    def is_y(self) -> NDArray[np.bool_]: ...
 
 
 def _runs(member: NDArray[np.bool_], blocks: int, n: int, canonical: int) -> tuple[Int32Array, Int64Array]:
@@ -116,7 +137,7 @@ class SupportLayout:
         return min(self.canonical, self.n - block * self.canonical)
 
     @classmethod
-    def of(cls, plan: ScoringPlan, canonical: int = CANONICAL) -> SupportLayout:
+    def of(cls, plan: FusedMatrices, canonical: int = CANONICAL) -> SupportLayout:
         """The layout of a plan's fused matrices: O(n x features), nothing is scored."""
         n, dtype = plan.n, plan.dtype
         blocks = max(1, -(-n // canonical))
@@ -202,7 +223,7 @@ class SupportLayout:
 
     @staticmethod
     def _bonus(
-        plan: ScoringPlan, perm: Int64Array
+        plan: FusedMatrices, perm: Int64Array
     ) -> tuple[Int32Array, Scores | None, Scores | None, Scores | None, Scores | None]:
         """The bonus as a table over distinct bonus rows (few: sector sets and bridge sides), else factors.
 
