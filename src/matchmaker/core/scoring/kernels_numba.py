@@ -389,3 +389,44 @@ def merge_partners(index: Any, score: Any, threshold: Any, org: Any, partner: An
         score[o, q] = v
         if index[o, last] >= 0:
             threshold[o] = score[o, last]
+
+
+@_jit
+def own_block_cells(scores: Any, perm: Any, floors: Any, k: int, smallest: Any, out: Any, count: int) -> int:
+    """Keep the cells of a block's own pairs (its scores against itself, by position) that may be best.
+
+    Each organisation's floor is its threshold (``floors``, by position) or, higher, the k-th best of its
+    pairs in the block, found first in one pass over the scores; then every cell (each pair once, the
+    lower index as the row) at least either organisation's floor is kept, and nothing else.
+    """
+    size = scores.shape[0]
+    heaps = np.empty((size, k), dtype=scores.dtype)
+    counts = np.zeros(size, dtype=np.int64)
+    for i in range(size):
+        for j in range(size):
+            if perm[i] < perm[j]:
+                v = scores[i, j]
+                if v >= smallest:  # the test before the call: most values are below a full heap's least
+                    if counts[i] < k or v > heaps[i, 0]:
+                        _push(heaps, counts, i, v)
+                    if counts[j] < k or v > heaps[j, 0]:
+                        _push(heaps, counts, j, v)
+    for i in range(size):
+        if counts[i] >= k and heaps[i, 0] > floors[i]:
+            floors[i] = heaps[i, 0]
+        if floors[i] < smallest:
+            floors[i] = smallest
+    out_row, out_col, out_score, out_flag = out
+    for i in range(size):
+        for j in range(size):
+            if perm[i] < perm[j]:
+                v = scores[i, j]
+                flag = (1 if v >= floors[i] else 0) | (2 if v >= floors[j] else 0)
+                if flag:
+                    if count < out_row.shape[0]:
+                        out_row[count] = perm[i]
+                        out_col[count] = perm[j]
+                        out_score[count] = v
+                        out_flag[count] = flag
+                    count += 1
+    return count

@@ -269,6 +269,9 @@ class TileScorer:
     ) -> Cells:
         compiled = self._numba()
         r0, r1, c0, c1 = tile
+        lay = self.layout
+        if r0 == c0 and r0 % lay.canonical == 0 and r1 == min(lay.n, r0 + lay.canonical) and not wanted.pairs:
+            return self._own_block_candidates(r0 // lay.canonical, wanted, workspace, cross_only)
         dtype = self.dtype
         smallest = dtype.type(SMALLEST[dtype])
         state = kernel_state(wanted, dtype, smallest, diagonal=r0 == c0)
@@ -309,6 +312,25 @@ class TileScorer:
                 count,
             )
         return out[0][:count].copy(), out[1][:count].copy(), out[2][:count].copy(), out[3][:count].copy()
+
+
+def _own_block(self: TileScorer, block: int, wanted: Wanted, workspace: Workspace, cross_only: bool) -> Cells:
+    """A canonical block's own pairs (the first phase of a run): scored whole, then selected."""
+    lay = self.layout
+    size = lay.block_rows(block)
+    scores = workspace.buffer(1, size, size, self.dtype)
+    place = np.arange(size, dtype=np.int64)
+    self._write(block, block, place, place, scores, workspace, cross_only)
+    perm = lay.perm[block * lay.canonical : block * lay.canonical + size]
+    # The thresholds by position (the tile's rows are the block's rows in population order).
+    floors = np.ascontiguousarray(wanted.rows[perm - block * lay.canonical], dtype=self.dtype)
+    dtype = self.dtype
+    out = workspace.cells(dtype, size * (size - 1) // 2)
+    count = self._numba().own_block_cells(scores, perm, floors, wanted.k, dtype.type(SMALLEST[dtype]), out, 0)
+    return out[0][:count].copy(), out[1][:count].copy(), out[2][:count].copy(), out[3][:count].copy()
+
+
+TileScorer._own_block_candidates = _own_block  # type: ignore[attr-defined]
 
 
 def _block_pairs(tile: Tile, canonical: int, own_blocks: bool) -> Iterator[tuple[int, int]]:
