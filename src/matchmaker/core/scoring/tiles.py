@@ -264,6 +264,21 @@ class TileScorer:
             return extract(scores, tile, wanted)
         return self._fused_candidates(tile, wanted, workspace, cross_border_only, own_blocks)
 
+    def _own_block_candidates(self, block: int, wanted: Wanted, workspace: Workspace, cross_only: bool) -> Cells:
+        """A canonical block's own pairs (the first phase of a run): scored whole, then selected."""
+        lay = self.layout
+        size = lay.block_rows(block)
+        scores = workspace.buffer(1, size, size, self.dtype)
+        place = np.arange(size, dtype=np.int64)
+        self._write(block, block, place, place, scores, workspace, cross_only)
+        perm = lay.perm[block * lay.canonical : block * lay.canonical + size]
+        # The thresholds by position (the tile's rows are the block's rows in population order).
+        floors = np.ascontiguousarray(wanted.rows[perm - block * lay.canonical], dtype=self.dtype)
+        dtype = self.dtype
+        out = workspace.cells(dtype, size * (size - 1) // 2)
+        count = self._numba().own_block_cells(scores, perm, floors, wanted.k, dtype.type(SMALLEST[dtype]), out, 0)
+        return out[0][:count].copy(), out[1][:count].copy(), out[2][:count].copy(), out[3][:count].copy()
+
     def _fused_candidates(
         self, tile: Tile, wanted: Wanted, workspace: Workspace, cross_only: bool, own_blocks: bool
     ) -> Cells:
@@ -312,25 +327,6 @@ class TileScorer:
                 count,
             )
         return out[0][:count].copy(), out[1][:count].copy(), out[2][:count].copy(), out[3][:count].copy()
-
-
-def _own_block(self: TileScorer, block: int, wanted: Wanted, workspace: Workspace, cross_only: bool) -> Cells:
-    """A canonical block's own pairs (the first phase of a run): scored whole, then selected."""
-    lay = self.layout
-    size = lay.block_rows(block)
-    scores = workspace.buffer(1, size, size, self.dtype)
-    place = np.arange(size, dtype=np.int64)
-    self._write(block, block, place, place, scores, workspace, cross_only)
-    perm = lay.perm[block * lay.canonical : block * lay.canonical + size]
-    # The thresholds by position (the tile's rows are the block's rows in population order).
-    floors = np.ascontiguousarray(wanted.rows[perm - block * lay.canonical], dtype=self.dtype)
-    dtype = self.dtype
-    out = workspace.cells(dtype, size * (size - 1) // 2)
-    count = self._numba().own_block_cells(scores, perm, floors, wanted.k, dtype.type(SMALLEST[dtype]), out, 0)
-    return out[0][:count].copy(), out[1][:count].copy(), out[2][:count].copy(), out[3][:count].copy()
-
-
-TileScorer._own_block_candidates = _own_block  # type: ignore[attr-defined]
 
 
 def _block_pairs(tile: Tile, canonical: int, own_blocks: bool) -> Iterator[tuple[int, int]]:
