@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from matchmaker.core.scoring import kernels
 from matchmaker.core.scoring.buffers import Workspace
@@ -25,15 +24,7 @@ from matchmaker.core.scoring.layout import SupportLayout
 from matchmaker.core.scoring.query import SMALLEST
 from matchmaker.core.scoring.selection import Cells, Tile, Wanted, extract, kernel_state
 from matchmaker.core.scoring.settings import ScoringSettings
-from matchmaker.core.vectors import IntArray, Matrix, Scores
-
-
-def _product(a: Matrix, b: Matrix, out: Scores) -> None:
-    """``a @ b.T`` into ``out`` (a dense block; sparse inputs are multiplied sparse, then densified)."""
-    if sp.issparse(a):
-        out[...] = (a @ b.T).toarray() if out.size else 0
-    elif out.size:
-        np.matmul(a, b.T, out=out)
+from matchmaker.core.vectors import IntArray, Scores
 
 
 @dataclass(frozen=True)
@@ -72,26 +63,29 @@ class TileScorer:
         against B's offers) and dimension, where its (rows x columns) block starts and its width.
         """
         lay = self.layout
-        dims = lay.dimensions
-        offsets = np.zeros((2, dims), dtype=np.int64)
-        widths = np.zeros((2, dims), dtype=np.int64)
-        parts = []
-        size = 0
-        for direction, (row_side, row_bounds, col_side, col_bounds) in enumerate(
-            [
-                (lay.offers, lay.offer_bounds, lay.needs, lay.need_bounds),
-                (lay.needs, lay.need_bounds, lay.offers, lay.offer_bounds),
-            ]
-        ):
-            for d in range(dims):
-                a = row_side[d][row_bounds[d, rb] : row_bounds[d, rb + 1]]
-                b = col_side[d][col_bounds[d, cb] : col_bounds[d, cb + 1]]
-                offsets[direction, d], widths[direction, d] = size, b.shape[0]
-                parts.append((a, b, size))
-                size += a.shape[0] * b.shape[0]
-        flat = workspace.buffer(0, 1, max(1, size), self.dtype).reshape(-1)
-        for a, b, start in parts:
-            _product(a, b, flat[start : start + a.shape[0] * b.shape[0]].reshape(a.shape[0], b.shape[0]))
+        # Rows (A's offering, then A's needing) and columns (B's needing, then B's offering) per dimension.
+        row_bounds = (lay.offer_bounds, lay.need_bounds)
+        col_bounds = (lay.need_bounds, lay.offer_bounds)
+        rows = np.stack([b[:, rb + 1] - b[:, rb] for b in row_bounds])
+        widths = np.stack([b[:, cb + 1] - b[:, cb] for b in col_bounds])
+        sizes = (rows * widths).ravel()
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).reshape(rows.shape)
+        flat = workspace.buffer(0, 1, max(1, int(sizes.sum())), self.dtype).reshape(-1)
+        sides = ((lay.offers, lay.needs), (lay.needs, lay.offers))
+        dense = not lay.exact
+        for direction, (row_side, col_side) in enumerate(sides):
+            for d in range(lay.dimensions):
+                r, c = int(rows[direction, d]), int(widths[direction, d])
+                if not (r and c):
+                    continue
+                start = int(offsets[direction, d])
+                a = row_side[d][row_bounds[direction][d, rb] : row_bounds[direction][d, rb + 1]]
+                b = col_side[d][col_bounds[direction][d, cb] : col_bounds[direction][d, cb + 1]]
+                out = flat[start : start + r * c].reshape(r, c)
+                if dense:
+                    np.matmul(a, b.T, out=out)
+                else:  # exact vectors: a sparse product, densified
+                    out[...] = (a @ b.T).toarray()
         return flat, offsets, widths
 
     def bonus(self, rb: int, cb: int) -> tuple[Scores, Any, Any, Scores]:
