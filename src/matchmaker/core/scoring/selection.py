@@ -100,6 +100,24 @@ def _select(scores: Scores, threshold: Scores, k: int, axis: int) -> tuple[IntAr
     return r.astype(np.int64), c.astype(np.int64)
 
 
+def extract_own_block(scores: Scores, tile: Tile, wanted: Wanted) -> Cells:
+    """The cells of a diagonal tile (zero on and below the diagonal) that may be among each one's k best.
+
+    Its rows and columns are the same organisations: each one's floor is its threshold or, higher,
+    the k-th best of its pairs in the tile (one partition of the tile made symmetric).
+    """
+    r0 = tile[0]
+    size = scores.shape[0]
+    floor = np.maximum(wanted.rows, SMALLEST[scores.dtype]).astype(scores.dtype)
+    if size > wanted.k:
+        both = scores + scores.T
+        kth = np.partition(both, size - wanted.k, axis=1)[:, size - wanted.k]
+        np.maximum(floor, kth, out=floor)
+    passed = (scores >= floor[:, None]).view(np.int8) | ((scores >= floor[None, :]).view(np.int8) << 1)
+    r, c = np.divmod(np.flatnonzero(passed), size)
+    return r.astype(np.int64) + r0, c.astype(np.int64) + r0, scores[r, c], passed[r, c]
+
+
 def extract(scores: Scores, tile: Tile, wanted: Wanted) -> Cells:
     """The cells of a scored tile (already zero where a pair is not this tile's) that ``wanted`` asks for."""
     r0, _, c0, _ = tile

@@ -22,7 +22,7 @@ from matchmaker.core.scoring import kernels
 from matchmaker.core.scoring.buffers import Workspace
 from matchmaker.core.scoring.layout import SupportLayout
 from matchmaker.core.scoring.query import SMALLEST
-from matchmaker.core.scoring.selection import Cells, Tile, Wanted, extract, kernel_state
+from matchmaker.core.scoring.selection import Cells, Tile, Wanted, extract, extract_own_block, kernel_state
 from matchmaker.core.scoring.settings import ScoringSettings
 from matchmaker.core.vectors import IntArray, Scores
 
@@ -255,6 +255,8 @@ class TileScorer:
                 can = self.layout.canonical
                 same = (np.arange(r0, r1) // can)[:, None] == (np.arange(c0, c1) // can)[None, :]
                 scores[same] = 0.0
+            if r0 == c0 and not wanted.pairs:
+                return extract_own_block(scores, tile, wanted)
             return extract(scores, tile, wanted)
         return self._fused_candidates(tile, wanted, workspace, cross_border_only, own_blocks)
 
