@@ -69,7 +69,7 @@ class TileScorer:
         rows = np.stack([b[:, rb + 1] - b[:, rb] for b in row_bounds])
         widths = np.stack([b[:, cb + 1] - b[:, cb] for b in col_bounds])
         sizes = (rows * widths).ravel()
-        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).reshape(rows.shape)
+        offsets = (np.cumsum(sizes) - sizes).reshape(rows.shape)
         flat = workspace.buffer(0, 1, max(1, int(sizes.sum())), self.dtype).reshape(-1)
         sides = ((lay.offers, lay.needs), (lay.needs, lay.offers))
         dense = not lay.exact
