@@ -33,6 +33,23 @@ class TileScorer:
 
     ``kernel`` is "numpy" or "numba" (see :func:`~matchmaker.core.scoring.kernels.choose_kernel`);
     both give the same scores and the same selections.
+
+    Examples
+    --------
+    >>> from matchmaker.core.population import Population
+    >>> from matchmaker.core.profile import Evidence, Item, Profile
+    >>> from matchmaker.core.scoring.selection import Wanted
+    >>> claim = lambda text: (Item(description=text, strength=3, evidence=Evidence(background="x")),)
+    >>> orgs = [Profile(id=i, name=i, country="JP", kind="startup", sectors=("ai",), offers={"data": claim(o)},
+    ...                 needs={"data": claim(n)}) for i, o, n in [("a", "speech data", "gpu time"),
+    ...                                                            ("b", "gpu time", "speech data"),
+    ...                                                            ("c", "gpu time", "legal advice")]]
+    >>> tiles = Population.fit(orgs).scorer().tiles("numpy")
+    >>> tiles.block(slice(0, 3), slice(0, 3)).round(3).tolist()
+    [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    >>> rows, cols, scores, flags = tiles.candidates((0, 3, 0, 3), Wanted(1, np.zeros(3), np.zeros(3)))
+    >>> rows.tolist(), cols.tolist(), flags.tolist()  # (a, b) is the best pair of both a (1) and b (2)
+    ([0], [1], [3])
     """
 
     layout: SupportLayout
