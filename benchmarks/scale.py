@@ -20,12 +20,15 @@ beforehand: ``kernel_load_s``) and, in the same process on the same tiles, its l
   kernel did before it skipped the zero terms, for comparison.
 
 Then queries (one organisation's top K against everyone, ``Population.partners``) and adding one
-profile and asking its partners. Baselines on the same vectors: ``analyst_numpy_s`` (up to
---analyst-max), the same formula as an analyst would vectorise it with numpy (row blocks against
-everyone, one product per dimension and direction, ``argpartition``), checked to give the same top
-K; ``sklearn_cosine_s`` (up to --peer-max), scikit-learn's brute-force cosine nearest neighbours of
-every organisation's needs among everyone's offers (similarity only: a lighter problem); and at
-n <= --naive-max a pure-Python loop over all pairs (``naive_s``), the correctness reference.
+profile and asking its partners. Baselines on the same vectors: ``analyst_numpy_s``, the same
+formula as an analyst would vectorise it with numpy (row blocks against everyone, one product per
+dimension and direction, ``argpartition``), checked to give the same top K (as sets; partners tied at
+the k-th place may be swapped: ``analyst_tie_swaps``); ``sklearn_cosine_s``, scikit-learn's
+brute-force cosine nearest neighbours of every organisation's needs among everyone's offers
+(similarity only: a lighter problem). Up to --analyst-max and --peer-max they score everyone; above,
+the first --baseline-rows organisations, timed and scaled to n (``*_rows``; each row costs the same,
+a block against everyone). At n <= --naive-max a pure-Python loop over all pairs (``naive_s``) is
+the correctness reference.
 """
 
 from __future__ import annotations
@@ -172,13 +175,14 @@ def bare_tiles(
 # -- what an analyst would write: the same formula vectorised with numpy ----------------------------------
 
 
-def analyst(population: Population, top: int, block: int = 1000) -> tuple[float, np.ndarray]:
+def analyst(population: Population, top: int, rows: int | None = None, block: int = 1000) -> tuple[float, np.ndarray]:
     """The formula as an analyst would vectorise it: row blocks against everyone, a product per dimension.
 
     ``score = combiner(ab, ba) * bonus`` with ``ab = sum_d c_d[b] min(1, offers_d[a] . needs_d[b])`` (and
     the other way round), ``bonus = (1 + s sector_fit + x cross_border) / (1 + s + x)``; every ordered
     pair (each row its own ranking), numpy's default BLAS threads, ``argpartition`` for the top K, ties
-    by index. Returns the seconds and every organisation's top K (-1 where fewer score above 0).
+    by index. Returns the seconds and the top K of the first ``rows`` organisations (default all; -1
+    where fewer score above 0): the work is the same for every row, so it scales with the rows asked.
     """
     m, settings = population.matrices, population.settings
     dims = range(len(population.dimensions))
@@ -194,18 +198,19 @@ def analyst(population: Population, top: int, block: int = 1000) -> tuple[float,
     countries = population.context.countries
     s, x, (bx, by) = settings.sector_weight, settings.cross_border_weight, settings.bridge
     n = len(population)
-    best = np.full((n, top), -1, dtype=np.int64)
-    for a0 in range(0, n, block):
-        rows = slice(a0, min(n, a0 + block))
-        ab = sum(np.minimum(offers[d][rows] @ needs[d].T, 1.0) * shares[None, :, d] for d in dims)
-        ba = sum(np.minimum(needs[d][rows] @ offers[d].T, 1.0) * shares[rows, d, None] for d in dims)
+    asked = n if rows is None else min(n, rows)
+    best = np.full((asked, top), -1, dtype=np.int64)
+    for a0 in range(0, asked, block):
+        block_rows = slice(a0, min(asked, a0 + block))
+        ab = sum(np.minimum(offers[d][block_rows] @ needs[d].T, 1.0) * shares[None, :, d] for d in dims)
+        ba = sum(np.minimum(needs[d][block_rows] @ offers[d].T, 1.0) * shares[block_rows, d, None] for d in dims)
         ab, ba = np.maximum(ab, 0.0), np.maximum(ba, 0.0)
         score = np.divide(2 * ab * ba, ab + ba, out=np.zeros_like(ab), where=(ab + ba) > 0)
-        cross = ((countries[rows, None] == bx) & (countries[None, :] == by)) | (
-            (countries[rows, None] == by) & (countries[None, :] == bx)
+        cross = ((countries[block_rows, None] == bx) & (countries[None, :] == by)) | (
+            (countries[block_rows, None] == by) & (countries[None, :] == bx)
         )
-        score *= (1 + s * (sectors[rows] @ sectors.T) + x * cross) / (1 + s + x)
-        score[np.arange(score.shape[0]), np.arange(rows.start, rows.stop)] = 0.0
+        score *= (1 + s * (sectors[block_rows] @ sectors.T) + x * cross) / (1 + s + x)
+        score[np.arange(score.shape[0]), np.arange(block_rows.start, block_rows.stop)] = 0.0
         kth = np.argpartition(-score, top, axis=1)[:, :top]
         for i, candidates in enumerate(kth):
             order = np.lexsort((candidates, -score[i, candidates]))
@@ -215,14 +220,15 @@ def analyst(population: Population, top: int, block: int = 1000) -> tuple[float,
     return time.perf_counter() - started, best
 
 
-def sklearn_cosine(plan: ScoringPlan, top: int) -> float:
-    """Seconds for scikit-learn's brute-force cosine top K: every organisation's needs among all offers."""
+def sklearn_cosine(plan: ScoringPlan, top: int, rows: int | None = None) -> float:
+    """Seconds for scikit-learn's brute-force cosine top K: the first ``rows`` organisations' needs (default
+    everyone's) among all offers."""
     from sklearn.neighbors import NearestNeighbors
 
     offers, needs = plan.left, plan.right
     started = time.perf_counter()
     index = NearestNeighbors(n_neighbors=top + 1, metric="cosine", algorithm="brute").fit(offers)
-    index.kneighbors(needs)
+    index.kneighbors(needs if rows is None else needs[:rows])
     return time.perf_counter() - started
 
 
@@ -382,17 +388,33 @@ def run_size(
     log(f"n={n}: query p50 {out['query_p50_ms']} ms, add one {out['add_one_ms']} ms")
 
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # before the baselines
-    if n <= limits["analyst"]:
-        seconds, best = analyst(population, top)
-        out["analyst_numpy_s"] = round(seconds, 3)
-        out["speedup_vs_analyst_numpy"] = round(seconds / out["allpairs_topk_s"], 2)
-        # As sets: float32 sums in another order move near-ties by a unit in the last place.
-        same = [set(best[a][best[a] >= 0]) == set(index[a][index[a] >= 0]) for a in range(n)]
-        out["analyst_same_top_partners"] = bool(all(same))
+    # The baselines score every organisation up to their limits, above them the first --baseline-rows
+    # ones, scaled to n (each row costs the same: a row block against everyone): "*_rows" says how many.
+    rows = None if n <= limits["analyst"] else min(n, limits["rows"])
+    if rows is None or rows > 0:
+        seconds, best = analyst(population, top, rows)
+        asked = n if rows is None else rows
+        out["analyst_numpy_rows"] = asked
+        out["analyst_numpy_s"] = round(seconds * n / asked, 3)
+        out["speedup_vs_analyst_numpy"] = round(out["analyst_numpy_s"] / out["allpairs_topk_s"], 2)
+        # As sets, and where they differ only by partners tied at the k-th place: float32 sums in another
+        # order break exact ties (identical synthetic profiles) another way.
+        same = [set(best[a][best[a] >= 0]) == set(index[a][index[a] >= 0]) for a in range(asked)]
+        swaps = 0
+        for a in np.flatnonzero(~np.array(same)):
+            ours, theirs = set(index[a][index[a] >= 0]), set(best[a][best[a] >= 0])
+            differ = np.array(sorted(ours ^ theirs))
+            exact = scorer.components(np.full(differ.size, a), differ).score
+            swaps += int(np.allclose(exact, scores[a][index[a] >= 0][-1], rtol=1e-6, atol=0))
+        out["analyst_same_top_partners"] = bool(swaps == asked - sum(same))
         out["analyst_top_partners_agreement"] = round(float(np.mean(same)), 5)
+        out["analyst_tie_swaps"] = swaps
         log(f"n={n}: analyst's numpy {out['analyst_numpy_s']} s, same top partners: {out['analyst_same_top_partners']}")
-    if n <= limits["peer"]:
-        out["sklearn_cosine_s"] = round(sklearn_cosine(plan, top), 3)
+    rows = None if n <= limits["peer"] else min(n, limits["rows"])
+    if rows is None or rows > 0:
+        asked = n if rows is None else rows
+        out["sklearn_cosine_rows"] = asked
+        out["sklearn_cosine_s"] = round(sklearn_cosine(plan, top, rows) * n / asked, 3)
         out["speedup_vs_sklearn_cosine"] = round(out["sklearn_cosine_s"] / out["allpairs_topk_s"], 2)
         log(f"n={n}: scikit-learn cosine top {top} {out['sklearn_cosine_s']} s")
     del plan, tiles
@@ -431,11 +453,19 @@ def main() -> None:
     parser.add_argument("--adds", type=int, default=20, help="profiles to add one at a time")
     parser.add_argument("--naive-max", type=int, default=1000, help="largest n for the pure-Python loop")
     parser.add_argument("--analyst-max", type=int, default=10_000, help="largest n for the analyst's numpy version")
-    parser.add_argument("--peer-max", type=int, default=100_000, help="largest n for scikit-learn's cosine top K")
+    parser.add_argument("--peer-max", type=int, default=10_000, help="largest n for scikit-learn's cosine top K")
+    parser.add_argument(
+        "--baseline-rows", type=int, default=5000, help="above those sizes, the baselines' rows (scaled to n; 0: none)"
+    )
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # run one size in-process
     args = parser.parse_args()
     if args.one is not None:
-        limits = {"naive": args.naive_max, "analyst": args.analyst_max, "peer": args.peer_max}
+        limits = {
+            "naive": args.naive_max,
+            "analyst": args.analyst_max,
+            "peer": args.peer_max,
+            "rows": args.baseline_rows,
+        }
         found = run_size(
             args.one, args.top, args.seed, args.memory_budget_mb, args.queries, args.adds, limits, tile=args.tile
         )
@@ -464,6 +494,8 @@ def main() -> None:
             str(args.analyst_max),
             "--peer-max",
             str(args.peer_max),
+            "--baseline-rows",
+            str(args.baseline_rows),
         ]
         if args.tile:
             command += ["--tile", str(args.tile)]
