@@ -54,29 +54,31 @@ def _row_terms(
     dims = offsets.shape[1]
     acc_ab[:] = 0
     acc_ba[:] = 0
+    # Unsigned indices: numba checks a signed index for wrapping around, which keeps LLVM from
+    # vectorising the loops; these are never negative.
     for d in range(dims):
         q = offer_pos[d, p]
         if q >= 0:  # p offers in d: min(offers_d[p] . needs_d'[b], c_d[b]) for every b needing in d
             base = offsets[0, d] + q * widths[0, d]
-            caps = share[d, cbase:]
             for r in range(need_run_bounds[d, cb], need_run_bounds[d, cb + 1]):
-                start, length, first = need_runs[r, 0], need_runs[r, 1], base + need_runs[r, 2]
-                # Views, so the loop indexes from 0 and vectorises.
-                terms, limits, into = products[first : first + length], caps[start : start + length], acc_ab[start:]
+                start, length = np.uint64(need_runs[r, 0]), need_runs[r, 1]
+                first, column = np.uint64(base + need_runs[r, 2]), np.uint64(cbase) + start
                 for u in range(length):
-                    v = terms[u]
-                    c = limits[u]
-                    into[u] += v if v <= c else c
+                    at = np.uint64(u)
+                    v = products[first + at]
+                    c = share[d, column + at]
+                    acc_ab[start + at] += v if v <= c else c
         q = need_pos[d, p]
         if q >= 0:  # p needs in d: min(needs_d'[p] . offers_d[b], c_d[p]) for every b offering in d
             base = offsets[1, d] + q * widths[1, d]
             c = share[d, p]
             for r in range(offer_run_bounds[d, cb], offer_run_bounds[d, cb + 1]):
-                start, length, first = offer_runs[r, 0], offer_runs[r, 1], base + offer_runs[r, 2]
-                terms, into = products[first : first + length], acc_ba[start:]
+                start, length = np.uint64(offer_runs[r, 0]), offer_runs[r, 1]
+                first = np.uint64(base + offer_runs[r, 2])
                 for u in range(length):
-                    v = terms[u]
-                    into[u] += v if v <= c else c
+                    at = np.uint64(u)
+                    v = products[first + at]
+                    acc_ba[start + at] += v if v <= c else c
 
 
 @_jit
