@@ -3,7 +3,9 @@
     python benchmarks/scale.py --sizes 1000,10000,100000 --top 10 --json
 
 Per size (each in its own process, so peak RSS is that size's): load (a JSON-lines file written by
-the synthesiser), vectorise (``Population.fit``, the CLI's "auto" rule), prepare (``prepare_s``: the
+the synthesiser), vectorise (the configured encoder, ``hybrid`` unless MATCHMAKER_ENCODER says
+otherwise, with the CLI's "auto" rule; its embedding cache empty, so the fit is cold, unless
+--cache-dir names one), prepare (``prepare_s``: the
 plan and its per-dimension layout, built once per population and settings), all-pairs top-K for every
 organisation (``Population.all_partners``, with the compiled kernel when numba is installed, loaded
 beforehand: ``kernel_load_s``) and, in the same process on the same tiles, its limit:
@@ -57,9 +59,12 @@ from matchmaker.core.population import Population
 from matchmaker.core.scoring import kernels
 from matchmaker.core.scoring.buffers import Workspace
 from matchmaker.core.scoring.execution import available_workers, block_rows_for, tiles_of
+from matchmaker.core.scoring.formula import NOISE
 from matchmaker.core.scoring.plan import ScoringPlan
 from matchmaker.core.scoring.tiles import TileScorer
+from matchmaker.embedding import encoder_choice
 from matchmaker.loading import default_profiles_dir, load_folder, load_profiles, write_profiles
+from matchmaker.settings import load_settings
 from matchmaker.synth import synthesise
 
 SHIPPED = default_profiles_dir()
@@ -191,8 +196,14 @@ def analyst(population: Population, top: int, rows: int | None = None, block: in
         return x.toarray() if sp.issparse(x) else np.asarray(x)
 
     started = time.perf_counter()
-    offers = [dense(m.offers[d]) for d in dims]
-    needs = [dense(m.needs[d]) for d in dims]
+
+    # Only the columns both an offer and a need use (the attribute blocks and one-sided words add 0).
+    def in_use(x: Any) -> np.ndarray:
+        return np.asarray((abs(x) > 0).sum(axis=0)).ravel() > 0
+
+    used = [np.flatnonzero(in_use(m.offers[d]) & in_use(m.needs[d])) for d in dims]
+    offers = [dense(m.offers[d][:, used[d]]) for d in dims]
+    needs = [dense(m.needs[d][:, used[d]]) for d in dims]
     shares = population.scorer().shares()  # type: ignore[attr-defined]
     sectors = dense(m.sectors).astype(offers[0].dtype)
     countries = population.context.countries
@@ -204,7 +215,7 @@ def analyst(population: Population, top: int, rows: int | None = None, block: in
         block_rows = slice(a0, min(asked, a0 + block))
         ab = sum(np.minimum(offers[d][block_rows] @ needs[d].T, 1.0) * shares[None, :, d] for d in dims)
         ba = sum(np.minimum(needs[d][block_rows] @ offers[d].T, 1.0) * shares[block_rows, d, None] for d in dims)
-        ab, ba = np.maximum(ab, 0.0), np.maximum(ba, 0.0)
+        ab, ba = np.where(ab >= NOISE, ab, 0.0), np.where(ba >= NOISE, ba, 0.0)  # below the noise floor: 0
         score = np.divide(2 * ab * ba, ab + ba, out=np.zeros_like(ab), where=(ab + ba) > 0)
         cross = ((countries[block_rows, None] == bx) & (countries[None, :] == by)) | (
             (countries[block_rows, None] == by) & (countries[None, :] == bx)
@@ -264,7 +275,8 @@ def naive(population: Population, top: int) -> tuple[float, pd.DataFrame, pd.Dat
             for d in dims
             if mass[taker][d] > 0
         )
-        return max(0.0, gained / total) if total > 0 else 0.0
+        directed = gained / total if total > 0 else 0.0
+        return directed if directed >= NOISE else 0.0  # the model's rule: below the noise floor is 0
 
     def score(a: int, b: int) -> float:
         ab, ba = directed(a, b), directed(b, a)
@@ -321,10 +333,18 @@ def run_size(
         started = time.perf_counter()
         profile_set = load_profiles(path)
         out["load_s"] = round(time.perf_counter() - started, 3)
+    # The configured encoder (MATCHMAKER_ENCODER; hybrid by default), with its on-disk embedding cache:
+    # cold unless MATCHMAKER_CACHE_DIR names a folder a previous run filled.
+    settings = load_settings()
     started = time.perf_counter()
-    population = fit_population(profile_set.profiles, profile_set.vocabulary)
+    encoding = encoder_choice(settings)
+    population = fit_population(profile_set.profiles, profile_set.vocabulary, encoding=encoding)
     out["vectorise_s"] = round(time.perf_counter() - started, 3)
-    components = population.vectoriser.n_components_
+    vectoriser = population.vectoriser
+    components = vectoriser.n_components_
+    out["encoder"] = settings.encoder
+    out["distinct_item_texts"] = len({i.description for p in profile_set.profiles for *_, i in p.iter_items()})
+    out["widths"] = dict(zip(vectoriser.dimensions_, vectoriser.widths_, strict=True))
     out["vectors"] = "exact sparse float64" if components is None else f"latent {components} float32"
     log(f"n={n}: loaded in {out['load_s']} s, vectorised in {out['vectorise_s']} s ({out['vectors']})")
 
@@ -457,6 +477,11 @@ def main() -> None:
     parser.add_argument(
         "--baseline-rows", type=int, default=5000, help="above those sizes, the baselines' rows (scaled to n; 0: none)"
     )
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        help="embedding cache folder (default: a new empty one per size, so the fit is measured cold)",
+    )
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # run one size in-process
     args = parser.parse_args()
     if args.one is not None:
@@ -499,7 +524,9 @@ def main() -> None:
         ]
         if args.tile:
             command += ["--tile", str(args.tile)]
-        done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+        with tempfile.TemporaryDirectory() as cold:
+            env = dict(os.environ, MATCHMAKER_CACHE_DIR=args.cache_dir or cold, HF_HUB_OFFLINE="1")
+            done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, env=env)
         results.append(json.loads(done.stdout))
     report = {
         "command": "python benchmarks/scale.py " + " ".join(sys.argv[1:]),
@@ -512,6 +539,7 @@ def main() -> None:
         return
     columns = [
         "n",
+        "encoder",
         "vectors",
         "load_s",
         "vectorise_s",

@@ -28,6 +28,7 @@ from matchmaker.core.profile import Profile
 from matchmaker.core.profile_set import ProfileSet
 from matchmaker.core.scoring import COMBINERS, ScoringSettings
 from matchmaker.core.scoring.execution import run_tiles_locally
+from matchmaker.core.scoring.filters import PairFilter
 from matchmaker.core.scoring.layout import SupportLayout
 from matchmaker.core.scoring.selection import BestPairs, BestPartners
 from matchmaker.core.scoring.tiles import TileScorer
@@ -146,6 +147,21 @@ def test_dask_equals_local_across_many_tasks(client: Any, latent: Population, ke
     source = tile_source(latent, 512, kernel)
     expected = answers(source, 10, 512, run_tiles_locally)
     assert_same(answers(source, 10, 512, on(client)), expected)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel", ["numpy", "numba"])
+def test_dask_equals_local_with_a_pair_filter(client: Any, latent: Population, kernel: str) -> None:
+    """Related, declined and enabler rules (a ``PairFilter``) go to the workers with the layout."""
+    n, rng = len(latent), np.random.default_rng(3)
+    listed = (rng.integers(0, n, 2000), rng.integers(0, n, 2000))
+    rules = PairFilter(allowed=rng.random(n) > 0.1, groups=(rng.integers(-1, 40, n),), pairs=listed)
+    source = tile_source(latent, 512, kernel).restricted(rules.cells(n))
+    expected = answers(source, 10, 512, run_tiles_locally)
+    assert_same(answers(source, 10, 512, on(client)), expected)
+    enablers = PairFilter(one_of=rng.random(n) < 0.2, pairs=listed)
+    source = tile_source(latent, 512, kernel).restricted(enablers.cells(n))
+    assert_same(answers(source, 10, 512, on(client)), answers(source, 10, 512, run_tiles_locally))
 
 
 @pytest.mark.slow

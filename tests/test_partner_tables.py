@@ -10,11 +10,15 @@ import pytest
 from typer.testing import CliRunner
 
 from builders import market
-from matchmaker.application.workspace import Exclusions, Workspace
+from matchmaker.application.queries import PartnersQuery
+from matchmaker.application.workspace import Exclusions, Workspace, fit_population, roles_of
 from matchmaker.cli import app
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.population import Population
+from matchmaker.core.profile_set import ProfileSet
+from matchmaker.embedding import encoder_choice
 from matchmaker.loading.partner_tables import PARTNER_SCHEMA, write_partner_table
+from matchmaker.settings import load_settings
 
 
 @pytest.fixture
@@ -24,8 +28,6 @@ def workspace() -> Workspace:
 
 def expected_rows(workspace: Workspace, top: int) -> list[tuple[str, int, str, float]]:
     """What ``partners`` answers for each organisation, as rows."""
-    from matchmaker.application.queries import PartnersQuery
-
     rows = []
     for profile in workspace.population.profiles:
         found = workspace.partners(PartnersQuery(profile.id, top, reasons=0)).partners
@@ -82,3 +84,23 @@ def test_cli_export_partners(tmp_path: Path) -> None:
     assert f"{len(frame)} partners of " in result.stdout
     again = CliRunner().invoke(app, ["export-partners", "--out", str(tmp_path / "out")])
     assert again.exit_code == 1 and "exists and is not an empty folder" in again.stderr
+
+
+@pytest.fixture(scope="module")
+def shipped_workspace(shipped: ProfileSet) -> Workspace:
+    """The shipped profiles fitted as the CLI fits them, with their roles and one decline."""
+    population = fit_population(shipped.profiles, shipped.vocabulary, encoding=encoder_choice(load_settings()))
+    return Workspace(population, Exclusions.of([("highreso", "yotta")]), roles=roles_of(shipped.vocabulary))
+
+
+@pytest.mark.parametrize("include_related", [False, True], ids=["related-left-out", "related-kept"])
+def test_each_row_is_what_partners_lists(shipped_workspace: Workspace, include_related: bool) -> None:
+    """With the shipped profiles' relations, governments and enablers: row a is ``partners(a)``, exactly."""
+    workspace, population = shipped_workspace, shipped_workspace.population
+    assert workspace.enablers.any() and workspace.related, "the shipped profiles have enablers and relations"
+    table = workspace.all_partners(5, include_related=include_related)
+    for row, profile in enumerate(population.profiles):
+        query = PartnersQuery(profile.id, 5, reasons=0, include_related=include_related, enablers=0)
+        found = workspace.partners(query).partners
+        assert [table.ids[j] for j in table.index[row] if j >= 0] == [m.b.id for m in found], profile.id
+        np.testing.assert_allclose(table.score[row][: len(found)], [m.score for m in found], atol=1e-12)

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from matchmaker.application.workspace import Exclusions, Workspace, fit_population
+from matchmaker.application.workspace import Exclusions, Workspace, fit_population, roles_of
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import Profile, Vocabulary, vocabulary_problems
 from matchmaker.core.profile_set import ProfileSet
+from matchmaker.embedding import encoder_choice
 from matchmaker.loading import default_profiles_dir, load_profiles
 from matchmaker.settings import Settings
 
@@ -54,8 +55,12 @@ def registered_profiles(store: Store, vocabulary: Vocabulary) -> dict[str, Profi
 
 
 def exclusions_of(feedback: Iterable[Feedback]) -> Exclusions:
-    """The pairs never to recommend, from recorded feedback (a decline, either way round)."""
-    return Exclusions.of((f.organisation, f.partner) for f in feedback if f.outcome == "declined")
+    """What recorded feedback excludes: declines, and agreements (existing partnerships)."""
+    feedback = list(feedback)
+    return Exclusions.of(
+        ((f.organisation, f.partner) for f in feedback if f.outcome == "declined"),
+        ((f.organisation, f.partner) for f in feedback if f.outcome == "agreement"),
+    )
 
 
 def population_profiles(shipped: Iterable[Profile], registered: Mapping[str, Profile]) -> list[Profile]:
@@ -106,6 +111,11 @@ def open_workspace(settings: Settings, profile_set: ProfileSet) -> tuple[Workspa
         finally:
             store.close()
     population = fit_population(
-        population_profiles(profile_set.profiles, registered), profile_set.vocabulary, settings.scoring.to_core()
+        population_profiles(profile_set.profiles, registered),
+        profile_set.vocabulary,
+        settings.scoring.to_core(),
+        encoding=encoder_choice(settings),
     )
-    return Workspace(population, exclusions, settings.memory_budget_mb, backend_of(settings)), len(registered)
+    roles = roles_of(profile_set.vocabulary)
+    workspace = Workspace(population, exclusions, settings.memory_budget_mb, roles, backend_of(settings))
+    return workspace, len(registered)

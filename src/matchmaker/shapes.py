@@ -46,6 +46,14 @@ class ItemOut(TypedDict):
     strength: int
     strength_label: str
     tags: list[str]
+    attributes: Annotated[dict[str, list[str]], Field(description="the item attributes it declares")]
+    evidence: EvidenceOut
+
+
+@with_config(_STRICT)
+class RelationOut(TypedDict):
+    type: str
+    org: str
     evidence: EvidenceOut
 
 
@@ -56,6 +64,9 @@ class ProfileOut(SummaryOut):
     summary: str
     offers: dict[str, list[ItemOut]]
     needs: dict[str, list[ItemOut]]
+    relations: list[RelationOut]
+    government: Annotated[str | None, Field(description="the government this body belongs to, if any")]
+    government_evidence: EvidenceOut | None
 
 
 @with_config(_STRICT)
@@ -91,6 +102,21 @@ class ItemRefOut(ItemOut):
 
 
 @with_config(_STRICT)
+class BasisOut(TypedDict):
+    """What made a reason's similarity: each part (they add up to it) and what is shared."""
+
+    parts: Annotated[
+        dict[str, float], Field(description="semantic, words, tags (or latent): each part of the similarity")
+    ]
+    concepts: Annotated[list[str], Field(description="the vocabulary concepts both items lean on, largest first")]
+    shared_words: list[str]
+    shared_tags: list[str]
+    attribute_factor: Annotated[float, Field(description="1 unless an item attribute vetoed or discounted the pair")]
+    vetoed_by: Annotated[list[str], Field(description="why the attribute factor is below 1")]
+    text: Annotated[str, Field(description="the same in words")]
+
+
+@with_config(_STRICT)
 class ReasonOut(TypedDict):
     direction: Literal["a_to_b", "b_to_a"]
     dimension: str
@@ -100,6 +126,7 @@ class ReasonOut(TypedDict):
     text: str
     offer: ItemRefOut
     need: ItemRefOut
+    basis: BasisOut
 
 
 @with_config(_STRICT)
@@ -108,13 +135,17 @@ class PartnerOut(SummaryOut):
     score: float
     breakdown: BreakdownOut
     reasons: list[ReasonOut]
+    already_connected: Annotated[
+        list[str], Field(description="why the two are already connected (only when related ones are included)")
+    ]
 
 
 @with_config(_STRICT)
 class PartnersOut(TypedDict):
     organisation: SummaryOut
     settings: SettingsOut
-    partners: list[PartnerOut]
+    partners: Annotated[list[PartnerOut], Field(description="counterparts: partners one would introduce")]
+    enablers: Annotated[list[PartnerOut], Field(description="programmes and funders that can support it")]
 
 
 @with_config(_STRICT)
@@ -127,12 +158,16 @@ class PairOut(TypedDict):
     score: float
     breakdown: BreakdownOut
     reasons: list[ReasonOut]
+    already_connected: list[str]
 
 
 @with_config(_STRICT)
 class PairsOut(TypedDict):
     settings: SettingsOut
-    pairs: list[PairOut]
+    pairs: Annotated[list[PairOut], Field(description="pairs of counterparts")]
+    enablers: Annotated[
+        list[PairOut], Field(description="a counterpart (a) and a programme or funder that can support it (b)")
+    ]
 
 
 @with_config(_STRICT)
@@ -143,6 +178,7 @@ class ExplanationOut(TypedDict):
     breakdown: BreakdownOut
     settings: SettingsOut
     reasons: list[ReasonOut]
+    already_connected: list[str]
 
 
 @with_config(_STRICT)

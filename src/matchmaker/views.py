@@ -5,15 +5,19 @@ The CLI's ``--format json``, the HTTP API and the reports all answer with these,
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from matchmaker.application.workspace import Explanation, PairList, PartnerList
 from matchmaker.core.population import ItemRef, Match, Reason
 from matchmaker.core.profile import STRENGTH_LABELS, Evidence, Item, Profile
 from matchmaker.core.scoring import ScoringSettings
+from matchmaker.core.scoring.reasons import Basis
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 from matchmaker.shapes import (
+    BasisOut,
     BreakdownOut,
     EvidenceOut,
     ExplanationOut,
@@ -48,6 +52,7 @@ def item_view(item: Item) -> ItemOut:
         "strength": item.strength,
         "strength_label": STRENGTH_LABELS[item.strength],
         "tags": list(item.tags),
+        "attributes": {name: list(values) for name, values in item.attributes or ()},
         "evidence": evidence_view(item.evidence),
     }
 
@@ -71,6 +76,11 @@ def profile_view(profile: Profile) -> ProfileOut:
         "summary": profile.summary,
         "offers": {d: [item_view(i) for i in items] for d, items in profile.offers.items()},
         "needs": {d: [item_view(i) for i in items] for d, items in profile.needs.items()},
+        "relations": [{"type": r.type, "org": r.org, "evidence": evidence_view(r.evidence)} for r in profile.relations],
+        "government": profile.government,
+        "government_evidence": None
+        if profile.government_evidence is None
+        else evidence_view(profile.government_evidence),
     }
 
 
@@ -90,6 +100,56 @@ def reason_text(reason: Reason) -> str:
     )
 
 
+_PART_LABELS = {"semantic": "semantic", "words": "shared words", "tags": "shared tags", "latent": "latent"}
+
+
+def basis_text(basis: Basis | None) -> str:
+    """What made a similarity, in words: each part with its value and what is shared, and any veto.
+
+    >>> basis_text(Basis((("semantic", 0.61), ("words", 0.05), ("tags", 0.0)), ("gpu-cloud", "data-centre"), ("gpu",)))
+    'semantic 0.610 (gpu-cloud, data-centre) + shared words 0.050 (gpu)'
+    >>> basis_text(Basis((("semantic", 0.0),), factor=0.0, vetoed_by=("language: asked Hindi, offered Japanese",)))
+    'vetoed (language: asked Hindi, offered Japanese)'
+    """
+    if basis is None:
+        return ""
+    shown = {"semantic": basis.concepts, "words": basis.words, "tags": basis.tags}
+    parts = [
+        f"{_PART_LABELS.get(name, name)} {value:.3f}" + (f" ({', '.join(shown[name])})" if shown.get(name) else "")
+        for name, value in basis.parts
+        if value >= 0.0005
+    ]
+    text = " + ".join(parts)
+    if basis.vetoed_by:
+        veto = (
+            "vetoed" if basis.factor == 0 else f"discounted x{basis.factor:.2f}"
+        ) + f" ({'; '.join(basis.vetoed_by)})"
+        text = f"{text}, {veto}" if text else veto
+    return text
+
+
+def basis_view(basis: Basis | None) -> BasisOut:
+    if basis is None:
+        return {
+            "parts": {},
+            "concepts": [],
+            "shared_words": [],
+            "shared_tags": [],
+            "attribute_factor": 1.0,
+            "vetoed_by": [],
+            "text": "",
+        }
+    return {
+        "parts": {name: _r(value) for name, value in basis.parts},
+        "concepts": list(basis.concepts),
+        "shared_words": list(basis.words),
+        "shared_tags": list(basis.tags),
+        "attribute_factor": _r(basis.factor),
+        "vetoed_by": list(basis.vetoed_by),
+        "text": basis_text(basis),
+    }
+
+
 def reason_view(reason: Reason) -> ReasonOut:
     return {
         "direction": reason.direction,
@@ -100,6 +160,7 @@ def reason_view(reason: Reason) -> ReasonOut:
         "text": reason_text(reason),
         "offer": _ref_view(reason.offer),
         "need": _ref_view(reason.need),
+        "basis": basis_view(reason.basis),
     }
 
 
@@ -122,6 +183,7 @@ def partner_view(rank: int, match: Match, settings: ScoringSettings) -> PartnerO
         "score": _r(match.score),
         "breakdown": breakdown_view(match, settings),
         "reasons": [reason_view(r) for r in match.reasons],
+        "already_connected": list(match.connections),
     }
 
 
@@ -130,6 +192,7 @@ def partners_view(found: PartnerList) -> PartnersOut:
         "organisation": profile_summary(found.organisation),
         "settings": settings_view(found.settings),
         "partners": [partner_view(k, m, found.settings) for k, m in enumerate(found.partners, 1)],
+        "enablers": [partner_view(k, m, found.settings) for k, m in enumerate(found.enablers, 1)],
     }
 
 
@@ -143,6 +206,7 @@ def pair_view(rank: int, match: Match, settings: ScoringSettings) -> PairOut:
         "score": _r(match.score),
         "breakdown": breakdown_view(match, settings),
         "reasons": [reason_view(r) for r in match.reasons],
+        "already_connected": list(match.connections),
     }
 
 
@@ -151,6 +215,7 @@ def pairs_view(found: PairList) -> PairsOut:
     return {
         "settings": settings_view(settings),
         "pairs": [pair_view(k, m, settings) for k, m in enumerate(found.pairs, 1)],
+        "enablers": [pair_view(k, m, settings) for k, m in enumerate(found.enablers, 1)],
     }
 
 
@@ -163,6 +228,7 @@ def explanation_view(found: Explanation) -> ExplanationOut:
         "breakdown": breakdown_view(match, settings),
         "settings": settings_view(settings),
         "reasons": [reason_view(r) for r in match.reasons],
+        "already_connected": list(match.connections),
     }
 
 
@@ -179,6 +245,8 @@ def settings_view(settings: ScoringSettings) -> SettingsOut:
 
 def match_rows(matches: list[Match], dimensions: tuple[str, ...]) -> pd.DataFrame:
     """One row per pair with every breakdown column, for CSV and spreadsheets."""
+    import pandas as pd  # only here: importing pandas costs most of a short command's time
+
     rows = []
     for rank, m in enumerate(matches, 1):
         row: dict[str, Any] = {

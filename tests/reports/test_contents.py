@@ -13,7 +13,6 @@ import pytest
 from builders import VOCABULARY, item, market, profile
 from matchmaker.application import report as report_model
 from matchmaker.application.report import MEDIA_TYPES, ReportOptions, build_report
-from matchmaker.application.workspace import Workspace
 from matchmaker.core.errors import SettingsError, UnknownOrganisation
 from matchmaker.core.population import Population
 from matchmaker.core.profile import Evidence, Item, Profile
@@ -21,7 +20,17 @@ from matchmaker.core.profile_set import ProfileSet
 from matchmaker.core.scoring import profile_need_shares as need_shares
 from matchmaker.reports import iter_report, render_report
 from matchmaker.reports.markdown import md_escape
-from tests.reports.support import GENERATED, cli_json, fit, profile_set, shipped, shipped_built, shipped_report
+from tests.reports.support import (
+    GENERATED,
+    cli_json,
+    fit,
+    headline_reference,
+    profile_set,
+    shipped,
+    shipped_built,
+    shipped_report,
+    workspace,
+)
 
 RULE = "harmonic mean of both directions (2ab/(a+b))"
 
@@ -49,19 +58,16 @@ def evidence_of(pair: dict[str, object]) -> list[dict[str, object]]:
 
 
 def test_html_headline_table_has_the_pairs_of_matchmaker_pairs_in_order() -> None:
-    reference = cli_json("pairs", "--top", "10")["pairs"]
+    reference = headline_reference(10)
     table = segment(html(), '<table class="pairs">', "</table>")
     for k, pair in enumerate(reference, 1):
-        row = segment(table, f'href="#pair-{k}"', f'href="#pair-{k + 1}"' if k < len(reference) else None)
+        row = segment(table, f'href="#pick-{k}"', f'href="#pick-{k + 1}"' if k < len(reference) else None)
         assert escape(pair["a_name"]) in row and escape(pair["b_name"]) in row
         breakdown = pair["breakdown"]
-        for value in (
-            pair["score"],
-            breakdown["a_to_b"],
-            breakdown["b_to_a"],
-            *(v for s in breakdown["dimensions"].values() for v in s.values()),
-        ):
+        for value in (pair["score"], breakdown["a_to_b"], breakdown["b_to_a"]):
             assert f">{value:.3f}</td>" in row
+        mostly = max(breakdown["dimensions"].items(), key=lambda d: d[1]["a_to_b"] + d[1]["b_to_a"])[0]
+        assert f"<td>{mostly}</td>" in row
 
 
 def test_html_pair_cards_show_every_line_with_its_quote_and_source() -> None:
@@ -72,7 +78,7 @@ def test_html_pair_cards_show_every_line_with_its_quote_and_source() -> None:
         b = pair["breakdown"]
         assert f"= <b>{pair['score']:.4f}</b>" in card and RULE in card
         assert f"{b['a_to_b']:.4f}" in card and f"{b['b_to_a']:.4f}" in card and f"{b['reciprocal']:.4f}" in card
-        assert card.count('<tr><td class="num">+') == len(pair["reasons"])
+        assert card.count('<tr><td class="num" data-label="adds">+') == len(pair["reasons"])
         for reason in pair["reasons"]:
             assert f"+{reason['contribution']:.4f}" in card
             assert escape(reason["offer"]["description"]) in card and escape(reason["need"]["description"]) in card
@@ -82,17 +88,23 @@ def test_html_pair_cards_show_every_line_with_its_quote_and_source() -> None:
             else:
                 assert f"&ldquo;{escape(str(evidence['quote']))}&rdquo;" in card
                 assert f"source: {escape(str(evidence['source']))}" in card
+        # Every background claim is flagged where it appears; its note is written out the first time only.
         flagged = sum(1 for e in evidence_of(pair) if e["background"])
-        assert card.count("background knowledge &mdash; not in the sources") == flagged
+        claims = [r[side] for r in pair["reasons"] for side in ("offer", "need")]
+        notes = {(c["description"], c["evidence"].get("note")) for c in claims}
+        distinct = sum(1 for _, note in notes if note is not None)
+        assert card.count("background knowledge &mdash; not in the sources") == distinct
+        assert card.count('<span class="badge bg">background knowledge') == flagged
 
 
 def test_html_flags_background_knowledge_wherever_it_is_used() -> None:
     population, ps = fit(market()), profile_set(market())  # every claim of the market is background knowledge
-    page = render_report(Workspace(population), ps, ReportOptions(generated=GENERATED))[0].decode()
+    page = render_report(workspace(population, ps), ps, ReportOptions(generated=GENERATED))[0].decode()
     cards = re.findall(r'<article class="card" id="pair-\d+">.*?</article>', page, re.S)
     assert cards
     for card in cards:
-        assert card.count("background knowledge &mdash; not in the sources") == 2 * card.count('<tr><td class="num">+')
+        lines = card.count('<tr><td class="num" data-label="adds">+')
+        assert lines and card.count('<span class="badge bg">background knowledge') == 2 * lines
         assert "<blockquote>" not in card
 
 
@@ -174,11 +186,11 @@ def hostile() -> list[Profile]:
 
 def test_profile_text_is_escaped_in_html_and_markdown() -> None:
     population, ps = fit(hostile()), profile_set(hostile())
-    page = render_report(Workspace(population), ps, ReportOptions(generated=GENERATED))[0].decode()
+    page = render_report(workspace(population, ps), ps, ReportOptions(generated=GENERATED))[0].decode()
     assert "<script" not in page and "<img" not in page and "<b>.txt" not in page
     assert escape("<script>alert(1)</script> | Evil") in page
     assert escape("</blockquote><script>alert(2)</script>") in page
-    text = render_report(Workspace(population), ps, ReportOptions(format="md", generated=GENERATED))[0].decode()
+    text = render_report(workspace(population, ps), ps, ReportOptions(format="md", generated=GENERATED))[0].decode()
     assert "<script>" not in text and "[link](http://x)" not in text
     assert md_escape("<script>alert(1)</script> | Evil") in text
     for line in text.splitlines():  # an escaped | never adds a column
@@ -189,8 +201,8 @@ def test_profile_text_is_escaped_in_html_and_markdown() -> None:
 def test_same_inputs_give_the_same_bytes(market_population: Population, market_set: ProfileSet) -> None:
     for fmt in ("html", "md", "json", "csv"):
         options = ReportOptions(format=fmt, generated=GENERATED)
-        first = render_report(Workspace(market_population), market_set, options)[0]
-        assert render_report(Workspace(market_population), market_set, options)[0] == first, fmt
+        first = render_report(workspace(market_population, market_set), market_set, options)[0]
+        assert render_report(workspace(market_population, market_set), market_set, options)[0] == first, fmt
 
 
 # -- Markdown --------------------------------------------------------------------------------------------
@@ -241,17 +253,37 @@ def test_org_report_lists_the_partners_of_matchmaker_partners() -> None:
     assert report["report"]["organisation"]["id"] == "highreso"
 
 
-def test_cross_border_pairs_come_first() -> None:
-    report = json.loads(shipped_report("json", cross_border=True))
-    bridges = cli_json("pairs", "--top", "10", "--cross-border")["pairs"]
-    overall = cli_json("pairs", "--top", "10")["pairs"]
-    expected = [(p["a"], p["b"], p["score"]) for p in bridges]
-    expected += [(p["a"], p["b"], p["score"]) for p in overall if not p["breakdown"]["cross_border"]]
+def test_japan_india_pairs_head_the_report_and_same_country_pairs_follow() -> None:
+    """The report is about Japan-India partnerships: its headline is the cross-border pairs."""
+    report = json.loads(shipped_report("json"))
+    expected = [(p["a"], p["b"], p["score"]) for p in headline_reference(10)]
     assert [(p["a"], p["b"], p["score"]) for p in report["pairs"]] == expected
     flags = [p["breakdown"]["cross_border"] for p in report["pairs"]]
-    assert flags == sorted(flags, reverse=True) and flags[0]
+    assert flags == sorted(flags, reverse=True) and flags[0] and not flags[-1]
+    page = html()
+    assert page.index('<section id="bridges">') < page.index('<section id="same-country">') < page.index('id="why"')
+
+
+def test_cross_border_keeps_the_japan_india_pairs_alone() -> None:
+    report = json.loads(shipped_report("json", cross_border=True))
+    bridges = cli_json("pairs", "--top", "10", "--cross-border")["pairs"]
+    assert [(p["a"], p["b"], p["score"]) for p in report["pairs"]] == [(p["a"], p["b"], p["score"]) for p in bridges]
     for section in report["partners"]:
         assert all(p["breakdown"]["cross_border"] for p in section["partners"])
+    assert '<section id="same-country">' not in shipped_report("html", cross_border=True).decode()
+
+
+def test_enablers_that_can_support_the_pairs_are_in_every_format() -> None:
+    built = shipped_built()
+    enabling = ("government", "investor", "community", "nonprofit")
+    assert built.enablers and all(m.b.kind in enabling for m in built.enablers)
+    document = json.loads(shipped_report("json"))
+    assert [(p["a"], p["b"]) for p in document["enablers"]] == [(m.a.id, m.b.id) for m in built.enablers]
+    section = segment(html(), '<section id="enablers">', "</section>")
+    text = segment(markdown(), "## Programmes and funders that can support them", "## Why each pairing")
+    for m, shown in zip(built.enablers, document["enablers"], strict=True):
+        assert escape(m.b.name) in section and f">{shown['score']:.3f}</td>" in section
+        assert md_escape(m.b.name) in text
 
 
 @pytest.mark.parametrize(
@@ -267,19 +299,21 @@ def test_bad_options_are_refused(
     market_population: Population, market_set: ProfileSet, options: ReportOptions, message: str
 ) -> None:
     with pytest.raises(SettingsError, match=re.escape(message)):
-        render_report(Workspace(market_population), market_set, options)
+        render_report(workspace(market_population, market_set), market_set, options)
 
 
 def test_unknown_organisation_is_refused(market_population: Population, market_set: ProfileSet) -> None:
     with pytest.raises(UnknownOrganisation, match="unknown organisation 'factroy'; did you mean 'factory'"):
-        render_report(Workspace(market_population), market_set, ReportOptions(org="factroy"))
+        render_report(workspace(market_population, market_set), market_set, ReportOptions(org="factroy"))
 
 
 @pytest.mark.parametrize("fmt", sorted(MEDIA_TYPES))
 def test_render_report_gives_content_and_media_type(
     market_population: Population, market_set: ProfileSet, fmt: str
 ) -> None:
-    content, media_type = render_report(Workspace(market_population), market_set, ReportOptions(format=fmt, top=3))
+    content, media_type = render_report(
+        workspace(market_population, market_set), market_set, ReportOptions(format=fmt, top=3)
+    )
     assert media_type == MEDIA_TYPES[fmt] and content
     if fmt == "xlsx":
         assert content[:2] == b"PK"
@@ -323,7 +357,7 @@ def test_large_populations_cap_the_heatmap_and_partner_sections(
 ) -> None:
     monkeypatch.setattr(report_model, "HEATMAP_LIMIT", 3)
     monkeypatch.setattr(report_model, "PARTNER_SECTIONS_LIMIT", 3)
-    report = build_report(Workspace(market_population), market_set, ReportOptions(top=1))
+    report = build_report(workspace(market_population, market_set), market_set, ReportOptions(top=1))
     in_pairs = {report.pairs[0].a.id, report.pairs[0].b.id}
     assert not report.heatmap.complete and {p.id for p in report.heatmap.profiles} == in_pairs
     assert not report.sections_complete and {s.profile.id for s in report.sections} == in_pairs
@@ -334,7 +368,7 @@ def test_large_populations_cap_the_heatmap_and_partner_sections(
 def test_progress_reports_every_stage(market_population: Population, market_set: ProfileSet) -> None:
     calls: list[tuple[str, int, int]] = []
     report = build_report(
-        Workspace(market_population), market_set, ReportOptions(), progress=lambda *a: calls.append(a)
+        workspace(market_population, market_set), market_set, ReportOptions(), progress=lambda *a: calls.append(a)
     )
     b"".join(iter_report(report, lambda *a: calls.append(a)))
     stages = list(dict.fromkeys(stage for stage, _, _ in calls))
@@ -362,12 +396,13 @@ def test_a_fifth_dimension_from_the_vocabulary_reaches_every_format() -> None:
     ]
     population = Population.fit(profiles, dimensions=(*VOCABULARY.dimensions, "funding"))
     ps = profile_set(profiles)
-    document = json.loads(render_report(Workspace(population), ps, ReportOptions(format="json"))[0])
+    document = json.loads(render_report(workspace(population, ps), ps, ReportOptions(format="json"))[0])
     assert document["pairs"][0]["breakdown"]["dimensions"]["funding"] == {"a_to_b": 1.0, "b_to_a": 0.0}
     assert [b["strong"] for b in document["ecosystem"]["bridges"] if b["dimension"] == "funding"] == [1]
-    assert "funding_a_to_b" in render_report(Workspace(population), ps, ReportOptions(format="csv"))[0].decode()
-    page = render_report(Workspace(population), ps, ReportOptions(format="html"))[0].decode()
-    assert '<th class="num" colspan="2">funding</th>' in page and "funding offers 3, needs 0" in page
+    assert "funding_a_to_b" in render_report(workspace(population, ps), ps, ReportOptions(format="csv"))[0].decode()
+    page = render_report(workspace(population, ps), ps, ReportOptions(format="html"))[0].decode()
+    assert '<th class="num">funding</th>' in segment(page, 'id="pair-1"', "</article>")
+    assert "funding offers 3, needs 0" in page
 
 
 def test_dimension_shares_rebuild_each_directions_overall_benefit() -> None:

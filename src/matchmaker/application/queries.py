@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pycountry
 
-from matchmaker.core.defaults import DEFAULT_TOP, MAX_TOP
+from matchmaker.core.defaults import DEFAULT_ENABLERS, DEFAULT_TOP, MAX_ENABLERS, MAX_TOP
 from matchmaker.core.errors import MatchmakerError, SettingsError
 from matchmaker.core.scoring import COMBINERS, ScoringSettings
 
@@ -100,6 +100,13 @@ def check_top(top: int) -> int:
     return top
 
 
+def check_enablers(count: int) -> int:
+    """``count`` if it is a whole number from 0 to ``MAX_ENABLERS`` (how many enablers to list)."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_ENABLERS:
+        raise SettingsError(f"enablers must be a whole number from 0 to {MAX_ENABLERS}, got {count!r}")
+    return count
+
+
 def check_country(country: str | None) -> str | None:
     """``country`` if it is an ISO 3166-1 alpha-2 code in upper case (or None)."""
     if country is None or country in COUNTRY_CODES:
@@ -135,6 +142,8 @@ class PartnersQuery:
     cross_border: bool = False
     scoring: ScoringOverrides = field(default_factory=ScoringOverrides)
     reasons: int = 3
+    include_related: bool = False  # list organisations already connected to it too (marked)
+    enablers: int = DEFAULT_ENABLERS  # how many programmes and funders that can support it
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,8 @@ class PairsQuery:
     dimension: str | None = None
     scoring: ScoringOverrides = field(default_factory=ScoringOverrides)
     reasons: int = 3
+    include_related: bool = False
+    enablers: int = DEFAULT_ENABLERS
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,8 @@ class Report:
     profiles: tuple[Profile, ...]  # the scored population (it may differ from profile_set.profiles)
     countries: dict[str, int]
     focus: Profile | None
-    pairs: tuple[Match, ...]  # the headline pairs, every reason kept; cross-border first when asked
+    pairs: tuple[Match, ...]  # the headline pairs of counterparts, every reason kept; cross-border first
+    enablers: tuple[Match, ...]  # (counterpart, enabler): programmes and funders that can support them
     sections: tuple[OrganisationSection, ...]
     sections_complete: bool
     heatmap: Heatmap
@@ -162,17 +163,23 @@ def strength_sums(profile: Profile, dimensions: tuple[str, ...]) -> tuple[dict[s
 
 def _headline(
     workspace: Workspace, options: ReportOptions, focus: Profile | None, progress: Callable[[int, int], None] | None
-) -> list[Match]:
+) -> tuple[list[Match], list[Match]]:
+    """The headline pairs of counterparts and the enablers that can support them.
+
+    The report is about Japan-India partnerships, so the top cross-border (bridge) pairs head it and
+    the same-country pairs among the overall top follow; ``cross_border`` keeps the first alone.
+    """
     scoring = options.scoring
     if focus is not None:
         query = PartnersQuery(focus.id, options.top, cross_border=options.cross_border, scoring=scoring)
-        return workspace.partners(replace(query, reasons=ALL_REASONS)).partners
+        found = workspace.partners(replace(query, reasons=ALL_REASONS))
+        return found.partners, found.enablers
     pairs = PairsQuery(options.top, scoring=scoring, reasons=ALL_REASONS)
-    if not options.cross_border:
-        return workspace.pairs(pairs, progress).pairs
-    bridges = workspace.pairs(replace(pairs, cross_border=True), progress).pairs
-    others = workspace.pairs(pairs).pairs
-    return bridges + [m for m in others if not m.cross_border]
+    bridges = workspace.pairs(replace(pairs, cross_border=True), progress)
+    if options.cross_border:
+        return bridges.pairs, bridges.enablers
+    every = workspace.pairs(pairs)
+    return bridges.pairs + [m for m in every.pairs if not m.cross_border], every.enablers
 
 
 def _heatmap(workspace: Workspace, settings: ScoringSettings, pairs: list[Match], focus: Profile | None) -> Heatmap:
@@ -209,7 +216,7 @@ def build_report(
         if progress is not None:
             progress("Scoring pairs", done, total)
 
-    pairs = _headline(workspace, options, focus, scoring)
+    pairs, enablers = _headline(workspace, options, focus, scoring)
     if focus is not None:
         listed = [focus]
     elif len(population) <= PARTNER_SECTIONS_LIMIT:
@@ -257,6 +264,7 @@ def build_report(
         countries=dict(sorted(countries.items(), key=lambda c: -c[1])),
         focus=focus,
         pairs=tuple(pairs),
+        enablers=tuple(enablers),
         sections=tuple(sections),
         sections_complete=focus is None and len(listed) == len(population),
         heatmap=_heatmap(workspace, settings, pairs, focus),

@@ -13,6 +13,7 @@ from matchmaker.cli.options import (
     CrossBorderWeightOption,
     DimensionOption,
     EngineOption,
+    IncludeRelatedOption,
     SchedulerOption,
     SectorWeightOption,
     TopOption,
@@ -34,6 +35,7 @@ def export_partners(
     ],
     top: TopOption = 10,
     dimension: DimensionOption = None,
+    include_related: IncludeRelatedOption = False,
     weight: WeightOption = None,
     sector_weight: SectorWeightOption = None,
     cross_border_weight: CrossBorderWeightOption = None,
@@ -44,7 +46,9 @@ def export_partners(
     """Write every organisation's best partners to DIR as Parquet: one row per organisation and rank.
 
     Columns organisation, rank, partner, score (docs/performance.md); read them with
-    pandas.read_parquet(DIR) or DuckDB (SELECT * FROM 'DIR/*.parquet'). Declined partners are left out.
+    pandas.read_parquet(DIR) or DuckDB (SELECT * FROM 'DIR/*.parquet'). Each organisation's list is
+    what partners lists for it: declined and related partners left out (--include-related keeps related
+    ones), counterparts only (enablers are listed with counterparts).
 
     Example: matchmaker --profiles population.parquet export-partners --top 10 --out partners
     """
@@ -59,7 +63,9 @@ def export_partners(
         workspace = workspace.with_backend(backend_of(state.settings, engine, scheduler))
     overrides = scoring_overrides(weight, sector_weight, cross_border_weight, combiner)
     with progress_bar(len(workspace.population)) as advance:
-        table = workspace.all_partners(top, scoring=overrides, dimension=dimension, progress=advance)
+        table = workspace.all_partners(
+            top, scoring=overrides, dimension=dimension, include_related=include_related, progress=advance
+        )
     files = write_partner_table(table, out_dir)
     rows = int((table.index >= 0).sum())
     out.print(f"{rows} partners of {len(table.ids)} organisations in {len(files)} files in {out_dir}", markup=False)

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from matchmaker.core.defaults import DEFAULT_COMBINER, DEFAULT_CROSS_BORDER_WEIGHT, DEFAULT_SECTOR_WEIGHT, MAX_TOP
+from matchmaker.core.defaults import (
+    DEFAULT_COMBINER,
+    DEFAULT_CROSS_BORDER_WEIGHT,
+    DEFAULT_SECTOR_WEIGHT,
+    MAX_ENABLERS,
+    MAX_TOP,
+)
 from matchmaker.core.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -25,7 +31,6 @@ class Engine(StrEnum):
     dask = "dask"
 
 
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 EngineOption = Annotated[
     Engine | None,
     typer.Option(
@@ -45,6 +50,17 @@ SchedulerOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+class DocumentFormat(StrEnum):
+    """The formats of a command that prints one document (a profile, an explanation): no CSV."""
+
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+DocumentFormatOption = Annotated[DocumentFormat, typer.Option("--format", "-f", help="Output format.")]
 TopOption = Annotated[int, typer.Option(help=f"How many results (1-{MAX_TOP}).", show_default=True)]
 DimensionOption = Annotated[str | None, typer.Option(help="Score on this dimension alone.", show_default=False)]
 WeightOption = Annotated[
@@ -71,6 +87,21 @@ CrossBorderWeightOption = Annotated[
         metavar="NUMBER",
         help=f"Weight of the Japan-India bonus (default {DEFAULT_CROSS_BORDER_WEIGHT:g}).",
         show_default=False,
+    ),
+]
+IncludeRelatedOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-related",
+        help="Also list organisations already connected (one part of the other, funding, partners, one "
+        "government), marked 'already connected'.",
+    ),
+]
+EnablersOption = Annotated[
+    int,
+    typer.Option(
+        metavar="N",
+        help=f"How many programmes and funders that can support it to list beside (0-{MAX_ENABLERS}).",
     ),
 ]
 CombinerOption = Annotated[

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from matchmaker.cli.context import command_context, err, friendly_errors, out, write_stdout
-from matchmaker.cli.options import Format, FormatOption
+from matchmaker.cli.context import App, command_context, err, friendly_errors, out
+from matchmaker.cli.options import DocumentFormat, DocumentFormatOption, Format, FormatOption
 from matchmaker.cli.output import evidence_text, print_json
+from matchmaker.core.errors import counted
+
+if TYPE_CHECKING:
+    from matchmaker.core.errors import Problem
+    from matchmaker.core.profile_set import ProfileSet
+    from matchmaker.settings import Settings
 
 
 def profiles_list(ctx: typer.Context, format: FormatOption = Format.table) -> None:  # noqa: A002
@@ -27,7 +33,9 @@ def profiles_list(ctx: typer.Context, format: FormatOption = Format.table) -> No
     if format is Format.csv:
         import pandas as pd
 
-        write_stdout(pd.DataFrame(rows).assign(sectors=lambda f: f.sectors.str.join(";")).to_csv(index=False))
+        from matchmaker.cli.output import print_frame
+
+        print_frame(pd.DataFrame(rows).assign(sectors=lambda f: f.sectors.str.join(";")))
         return None
     table = Table(title=f"{len(rows)} organisations ({ps.location}, version {ps.version})")
     for column in ("id", "name", "country", "kind", "sectors"):
@@ -41,7 +49,7 @@ def profiles_list(ctx: typer.Context, format: FormatOption = Format.table) -> No
 def profiles_show(
     ctx: typer.Context,
     org: Annotated[str, typer.Argument(help="Organisation id or name.")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,  # noqa: A002
+    format: DocumentFormatOption = DocumentFormat.table,  # noqa: A002
 ) -> None:
     """Show one profile with the evidence of every claim.
 
@@ -50,7 +58,7 @@ def profiles_show(
     from matchmaker.views import profile_view
 
     profile = command_context(ctx).workspace.resolve(org)
-    if format is not Format.table:
+    if format is DocumentFormat.json:
         return print_json(profile_view(profile))
     out.print(
         f"[bold]{profile.name}[/bold] ({profile.id}) - {profile.kind}, {profile.country}; present in "
@@ -69,6 +77,12 @@ def profiles_show(
                     highlight=False,
                 )
                 out.print(f"      {evidence_text(item.evidence)}", markup=False, highlight=False, style="dim")
+    for relation in profile.relations:
+        out.print(f"  relation: {relation.type} {relation.org}", markup=False, highlight=False)
+        out.print(f"      {evidence_text(relation.evidence)}", markup=False, highlight=False, style="dim")
+    if profile.government is not None and profile.government_evidence is not None:
+        out.print(f"  a body of the government of {profile.government}", markup=False, highlight=False)
+        out.print(f"      {evidence_text(profile.government_evidence)}", markup=False, highlight=False, style="dim")
     return None
 
 
@@ -98,13 +112,13 @@ def profiles_validate(
     for problem in problems:
         err.print(f"error: {problem}", markup=False, highlight=False)
     if problems:
-        count = f"{len(problems)} {'problem' if len(problems) == 1 else 'problems'}"
-        err.print(f"{count} in {target}", markup=False, highlight=False)
+        err.print(f"{counted(len(problems), 'problem')} in {target}", markup=False, highlight=False)
         raise typer.Exit(1)
     assert profile_set is not None
     from matchmaker.core.evidence import evidence_warnings
 
     warnings = evidence_warnings((f"{p.id}.yaml", p) for p in profile_set.profiles)
+    warnings += reading_warnings(profile_set, state.settings)
     for warning in warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False)
     n_items = sum(1 for p in profile_set.profiles for _ in p.iter_items())
@@ -116,15 +130,28 @@ def profiles_validate(
     )
     out.print(
         f"{len(profile_set.profiles)} profiles, {n_items} items ({n_background} background knowledge): "
-        f"0 problems, {len(warnings)} {'warning' if len(warnings) == 1 else 'warnings'}; {checked}.",
+        f"0 problems, {counted(len(warnings), 'warning')}; {checked}.",
         markup=False,
         highlight=False,
     )
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="List, show and validate capability profiles.", no_args_is_help=True)
+    group = App(help="List, show and validate capability profiles.", no_args_is_help=True)
     group.command("list")(friendly_errors(profiles_list))
     group.command("show")(friendly_errors(profiles_show))
     group.command("validate")(friendly_errors(profiles_validate))
     app.add_typer(group, name="profiles")
+
+
+def reading_warnings(profile_set: ProfileSet, settings: Settings) -> list[Problem]:
+    """Items the configured encoder cannot read (fitted on the folder, as a ranking would be)."""
+    from matchmaker.application.workspace import fit_population
+    from matchmaker.core.errors import MatchmakerError
+    from matchmaker.embedding import encoder_choice
+
+    try:
+        population = fit_population(profile_set.profiles, profile_set.vocabulary, encoding=encoder_choice(settings))
+    except MatchmakerError as err:
+        return [Problem("", "", settings.encoder, f"items not checked for readability: {err}")]
+    return [w for p in profile_set.profiles for w in population.reading_warnings(p, f"{p.id}.yaml")]

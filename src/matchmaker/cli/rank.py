@@ -11,9 +11,13 @@ from matchmaker.cli.options import (
     CombinerOption,
     CrossBorderWeightOption,
     DimensionOption,
+    DocumentFormat,
+    DocumentFormatOption,
+    EnablersOption,
     EngineOption,
     Format,
     FormatOption,
+    IncludeRelatedOption,
     SchedulerOption,
     SectorWeightOption,
     TopOption,
@@ -35,6 +39,8 @@ def partners(
         ),
     ] = None,
     cross_border: Annotated[bool, typer.Option("--cross-border", help="Only Japan-India partners.")] = False,
+    include_related: IncludeRelatedOption = False,
+    enablers: EnablersOption = 3,
     weight: WeightOption = None,
     sector_weight: SectorWeightOption = None,
     cross_border_weight: CrossBorderWeightOption = None,
@@ -56,6 +62,8 @@ def partners(
         country=country,
         cross_border=cross_border,
         scoring=scoring_overrides(weight, sector_weight, cross_border_weight, combiner),
+        include_related=include_related,
+        enablers=enablers,
     )
     found = state.workspace.partners(query)
     if format is Format.json:
@@ -71,6 +79,8 @@ def pairs(
     top: TopOption = 10,
     cross_border: Annotated[bool, typer.Option("--cross-border", help="Only Japan-India pairs.")] = False,
     dimension: DimensionOption = None,
+    include_related: IncludeRelatedOption = False,
+    enablers: EnablersOption = 3,
     weight: WeightOption = None,
     sector_weight: SectorWeightOption = None,
     cross_border_weight: CrossBorderWeightOption = None,
@@ -93,6 +103,8 @@ def pairs(
         cross_border=cross_border,
         dimension=dimension,
         scoring=scoring_overrides(weight, sector_weight, cross_border_weight, combiner),
+        include_related=include_related,
+        enablers=enablers,
     )
     workspace = state.workspace
     if engine is not None or scheduler is not None:
@@ -118,7 +130,7 @@ def explain(
     sector_weight: SectorWeightOption = None,
     cross_border_weight: CrossBorderWeightOption = None,
     combiner: CombinerOption = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,  # noqa: A002
+    format: DocumentFormatOption = DocumentFormat.table,  # noqa: A002
 ) -> None:
     """Explain the score of ORG_A with ORG_B: both directions, per dimension, with the quotes.
 
@@ -135,7 +147,7 @@ def explain(
         scoring=scoring_overrides(weight, sector_weight, cross_border_weight, combiner),
     )
     found = state.workspace.explain(query)
-    if format is Format.table:
+    if format is DocumentFormat.table:
         print_explanation(found)
     else:
         print_json(explanation_view(found))

@@ -12,8 +12,8 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
-from matchmaker.application.queries import MAX_BONUS_WEIGHT, WEIGHT_NUMBER, ScoringOverrides
-from matchmaker.core.defaults import DEFAULT_SECTOR_WEIGHT, MAX_TOP
+from matchmaker.application.queries import MAX_BONUS_WEIGHT, WEIGHT_NUMBER, PartnersQuery, ScoringOverrides
+from matchmaker.core.defaults import DEFAULT_ENABLERS, DEFAULT_SECTOR_WEIGHT, DEFAULT_TOP, MAX_ENABLERS, MAX_TOP
 from matchmaker.core.errors import SettingsError
 from matchmaker.service.schemas import ID_PATTERN
 from matchmaker.service.state import Service
@@ -55,6 +55,20 @@ CountryQuery = Annotated[
     str | None, Query(description="Only partners present in this country (ISO 3166-1 alpha-2, upper case).")
 ]
 CrossBorder = Annotated[bool, Query(description="Only Japan-India pairs (the configured bridge).")]
+IncludeRelated = Annotated[
+    bool,
+    Query(
+        description="Also list organisations already connected (one part of the other, funding, existing "
+        "partners, one government), with `already_connected` saying why."
+    ),
+]
+Enablers = Annotated[
+    int,
+    Query(
+        description=f"How many programmes and funders that can support it to list in `enablers` (0-{MAX_ENABLERS}).",
+        json_schema_extra={"minimum": 0, "maximum": MAX_ENABLERS},
+    ),
+]
 
 
 def weights_pattern(dimensions: tuple[str, ...]) -> str:
@@ -123,3 +137,28 @@ async def scoring_query(
 
 
 Scoring = Annotated[ScoringOverrides, Depends(scoring_query)]
+
+
+async def partner_options(
+    scoring: Scoring,
+    top: Top = DEFAULT_TOP,
+    dimension: DimensionQuery = None,
+    country: CountryQuery = None,
+    cross_border: CrossBorder = False,
+    include_related: IncludeRelated = False,
+    enablers: Enablers = DEFAULT_ENABLERS,
+) -> PartnersQuery:
+    """The options of a partner list (the organisation is the route's), as the application's query."""
+    return PartnersQuery(
+        "",
+        top,
+        dimension=dimension,
+        country=country,
+        cross_border=cross_border,
+        scoring=scoring,
+        include_related=include_related,
+        enablers=enablers,
+    )
+
+
+PartnerOptions = Annotated[PartnersQuery, Depends(partner_options)]

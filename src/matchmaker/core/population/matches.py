@@ -31,6 +31,7 @@ class Match:
     cross_border: bool
     dimensions: dict[str, DimensionScore]
     reasons: tuple[Reason, ...]
+    connections: tuple[str, ...] = ()  # why a and b are already connected (when related pairs are shown)
 
 
 def build_matches(

@@ -73,7 +73,7 @@ def choose_kernel(name: str, n: int, settings: ScoringSettings) -> str:
     return name
 
 
-_BUILT_IN_COMBINERS = ("harmonic", "geometric", "arithmetic", "min")
+_BUILT_IN_COMBINERS = ("harmonic", "geometric", "arithmetic", "min", "stronger-led")
 
 
 def block_scores(

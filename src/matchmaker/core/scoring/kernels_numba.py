@@ -23,8 +23,14 @@ from typing import Any
 import numba
 import numpy as np
 
-HARMONIC, GEOMETRIC, ARITHMETIC, MINIMUM = 0, 1, 2, 3
-COMBINER_CODES = {"harmonic": HARMONIC, "geometric": GEOMETRIC, "arithmetic": ARITHMETIC, "min": MINIMUM}
+HARMONIC, GEOMETRIC, ARITHMETIC, MINIMUM, STRONGER_LED = 0, 1, 2, 3, 4
+COMBINER_CODES = {
+    "harmonic": HARMONIC,
+    "geometric": GEOMETRIC,
+    "arithmetic": ARITHMETIC,
+    "min": MINIMUM,
+    "stronger-led": STRONGER_LED,
+}
 
 # error_model="numpy": no zero-division checks in the loops (no division here can be by zero). fastmath "nnan"
 # only: the values are never NaN, so min/max selections become vector min/max instructions; nothing is
@@ -82,16 +88,19 @@ def _row_terms(
 
 
 @_jit
-def _combine(acc_ab: Any, acc_ba: Any, out: Any, combiner: int, clamp: bool, tiny: Any) -> None:
-    """The combiner of both directions, without its constant (it is in the bonus), as numpy computes it."""
+def _combine(acc_ab: Any, acc_ba: Any, out: Any, combiner: int, clamp: bool, tiny: Any, noise: Any) -> None:
+    """The combiner of both directions, without its constant (it is in the bonus), as numpy computes it.
+
+    ``clamp``: directed benefits below ``noise`` are 0 first (``formula.clip_noise``).
+    """
     zero = tiny - tiny
     n = out.shape[0]
     if clamp:
         for j in range(n):
             a = acc_ab[j]
             b = acc_ba[j]
-            acc_ab[j] = a if a >= zero else zero
-            acc_ba[j] = b if b >= zero else zero
+            acc_ab[j] = a if a >= noise else zero
+            acc_ba[j] = b if b >= noise else zero
     if combiner == HARMONIC:
         for j in range(n):
             a = acc_ab[j]
@@ -104,11 +113,39 @@ def _combine(acc_ab: Any, acc_ba: Any, out: Any, combiner: int, clamp: bool, tin
     elif combiner == ARITHMETIC:
         for j in range(n):
             out[j] = acc_ab[j] + acc_ba[j]
+    elif combiner == STRONGER_LED:  # ((a + b) + max) + max, in numpy's order
+        for j in range(n):
+            a = acc_ab[j]
+            b = acc_ba[j]
+            larger = a if a >= b else b
+            out[j] = ((a + b) + larger) + larger
     else:
         for j in range(n):
             a = acc_ab[j]
             b = acc_ba[j]
             out[j] = a if a <= b else b
+
+
+@_jit
+def _passes(g: int, h: int, rules: Any) -> bool:
+    """Whether the pair of population rows (g, h) passes the filter (``CellRules.arrays``)."""
+    active, allowed, use_one_of, one_of, groups, keys, n = rules
+    if not active:
+        return True
+    if not (allowed[g] and allowed[h]):
+        return False
+    if use_one_of and one_of[g] == one_of[h]:
+        return False
+    for r in range(groups.shape[0]):
+        code = groups[r, g]
+        if code >= 0 and code == groups[r, h]:
+            return False
+    if keys.shape[0]:
+        key = (g * n + h) if g < h else (h * n + g)
+        at = np.searchsorted(keys, key)
+        if at < keys.shape[0] and keys[at] == key:
+            return False
+    return True
 
 
 @_jit
@@ -192,7 +229,9 @@ def block_cells(
     combiner: int,
     clamp: bool,
     cross_only: bool,
+    rules: Any,
     tiny: Any,
+    noise: Any,
     smallest: Any,
     pairs: bool,
     state: Any,
@@ -252,7 +291,7 @@ def block_cells(
             acc_ab,
             acc_ba,
         )
-        _combine(acc_ab, acc_ba, combined, combiner, clamp, tiny)
+        _combine(acc_ab, acc_ba, combined, combiner, clamp, tiny, noise)
         bound = row_max[i]
         code = row_codes[i]
         # The combination times the row's largest bonus bounds the score from above: cells below both
@@ -274,6 +313,8 @@ def block_cells(
                         pc = cbase + j
                         if not ((is_x[p] and is_y[pc]) or (is_y[p] and is_x[pc])):
                             continue
+                    if not _passes(g, h, rules):  # before it counts towards anyone's best
+                        continue
                     score = combined[j] * table[code, col_codes[j]]
                     flag = 0
                     if row_open[tr]:
@@ -316,13 +357,15 @@ def block_scores(
     combiner: int,
     clamp: bool,
     cross_only: bool,
+    rules: Any,
     tiny: Any,
+    noise: Any,
     out_rows: Any,
     out_cols: Any,
     scores: Any,
 ) -> None:
     """Write the scores of one canonical block pair into ``scores[out_rows[i], out_cols[j]]`` (-1: skipped)."""
-    offer_pos, need_pos, offer_runs, offer_run_bounds, need_runs, need_run_bounds, share, _, is_x, is_y = layout
+    offer_pos, need_pos, offer_runs, offer_run_bounds, need_runs, need_run_bounds, share, perm, is_x, is_y = layout
     rbase, cbase = rb * canonical, cb * canonical
     acc_ab = np.empty(cols, dtype=share.dtype)
     acc_ba = np.empty(cols, dtype=share.dtype)
@@ -350,17 +393,18 @@ def block_scores(
             acc_ab,
             acc_ba,
         )
-        _combine(acc_ab, acc_ba, combined, combiner, clamp, tiny)
+        _combine(acc_ab, acc_ba, combined, combiner, clamp, tiny, noise)
         code = row_codes[i]
         for j in range(cols):
             q = out_cols[j]
             if q < 0:
                 continue
             score = combined[j] * table[code, col_codes[j]]
-            if cross_only:
-                pc = cbase + j
-                if not ((is_x[p] and is_y[pc]) or (is_y[p] and is_x[pc])):
-                    score = zero
+            pc = cbase + j
+            if cross_only and not ((is_x[p] and is_y[pc]) or (is_y[p] and is_x[pc])):
+                score = zero
+            if not _passes(perm[p], perm[pc], rules):
+                score = zero
             scores[o, q] = score
 
 

@@ -51,6 +51,15 @@ def _minimum(a: Scores, b: Scores, spare: Scores | None) -> tuple[Scores, Scores
     return np.minimum(a, b, out=a), b
 
 
+def _stronger_led(a: Scores, b: Scores, spare: Scores | None) -> tuple[Scores, Scores | None]:
+    # 3 max + min = 2 max + (a + b): the stronger direction counts three times, the weaker once.
+    larger = np.maximum(a, b, out=spare)
+    np.add(a, b, out=a)
+    np.add(a, larger, out=a)
+    np.add(a, larger, out=a)
+    return a, larger
+
+
 @dataclass(frozen=True)
 class Combiner:
     """How the two directed benefits of a pair combine: ``constant * inplace(a, b)``.
@@ -90,6 +99,13 @@ COMBINERS: Registry[Combiner] = Registry(
                 _arithmetic,
             ),
             Combiner("min", "the weaker direction (min(a, b))", 1.0, _minimum),
+            Combiner(
+                "stronger-led",
+                "the stronger direction leads ((3 max(a, b) + min(a, b))/4): a central need met well counts, "
+                "the other side's gain still adds",
+                0.25,
+                _stronger_led,
+            ),
         )
     },
 )

@@ -13,15 +13,17 @@ not depend on the tile size, the order of the tiles, the thread or the machine p
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from matchmaker.core.scoring import kernels
 from matchmaker.core.scoring.buffers import Workspace
+from matchmaker.core.scoring.formula import NOISE
 from matchmaker.core.scoring.layout import SupportLayout
 from matchmaker.core.scoring.query import SMALLEST
+from matchmaker.core.scoring.rules import CellRules
 from matchmaker.core.scoring.selection import Cells, Tile, Wanted, extract, extract_own_block, kernel_state
 from matchmaker.core.scoring.settings import ScoringSettings
 from matchmaker.core.vectors import IntArray, Scores
@@ -32,7 +34,8 @@ class TileScorer:
     """Scores blocks and tiles of a population's pairs from its support layout.
 
     ``kernel`` is "numpy" or "numba" (see :func:`~matchmaker.core.scoring.kernels.choose_kernel`);
-    both give the same scores and the same selections.
+    both give the same scores and the same selections. ``rules``, when given, leave pairs out (scored
+    0, by population row): see :meth:`restricted`.
 
     Examples
     --------
@@ -56,6 +59,11 @@ class TileScorer:
     settings: ScoringSettings
     clamp: bool
     kernel: str = "numpy"
+    rules: CellRules | None = None
+
+    def restricted(self, rules: CellRules) -> TileScorer:
+        """The same scorer with the pairs ``rules`` exclude scored 0, in blocks and tiles alike."""
+        return replace(self, rules=rules)
 
     @property
     def n(self) -> int:
@@ -131,6 +139,9 @@ class TileScorer:
             lay.is_x,
             lay.is_y,
         )
+
+    def _rules(self) -> tuple[Any, ...]:
+        return (self.rules or _NO_RULES).arrays(self.rules is not None)
 
     def _numba(self) -> Any:
         found = kernels.numba_kernels()
@@ -218,7 +229,9 @@ class TileScorer:
                 _combiner_code(self.settings),
                 self.clamp,
                 cross_only,
+                self._rules(),
                 self.dtype.type(np.finfo(self.dtype).tiny),
+                self.dtype.type(NOISE),
                 out_rows,
                 out_cols,
                 out,
@@ -236,6 +249,10 @@ class TileScorer:
             clamp=self.clamp,
             cross_only=cross_only,
         )
+        if self.rules is not None:
+            base = (rb * lay.canonical, cb * lay.canonical)
+            keep = self.rules.mask(lay.perm[base[0] : base[0] + rows], lay.perm[base[1] : base[1] + cols])
+            np.multiply(scores, keep, out=scores)
         keep_rows, keep_cols = np.flatnonzero(out_rows >= 0), np.flatnonzero(out_cols >= 0)
         out[np.ix_(out_rows[keep_rows], out_cols[keep_cols])] = scores[np.ix_(keep_rows, keep_cols)]
 
@@ -332,7 +349,9 @@ class TileScorer:
                 _combiner_code(self.settings),
                 self.clamp,
                 cross_only,
+                self._rules(),
                 dtype.type(np.finfo(dtype).tiny),
+                dtype.type(NOISE),
                 smallest,
                 wanted.pairs,
                 state,
@@ -340,6 +359,9 @@ class TileScorer:
                 count,
             )
         return out[0][:count].copy(), out[1][:count].copy(), out[2][:count].copy(), out[3][:count].copy()
+
+
+_NO_RULES = CellRules.none()
 
 
 def _block_pairs(tile: Tile, canonical: int, own_blocks: bool) -> Iterator[tuple[int, int]]:
