@@ -2,9 +2,10 @@
 
     python benchmarks/distributed.py --n 100000 --workers 1,2 --slice-n 1000000 --slice-rows 20000 --json
 
-1. At ``--n`` organisations (synthetic, seed 1, vectorised as the CLI does): every organisation's top K
-   with the local engine (threads of this process, ``--threads``, default the usable cores), then with
-   the dask engine on a local cluster of 1 and 2 worker processes (one thread each), in one run. Per
+1. At ``--n`` organisations (synthetic, seed 1, vectorised as the CLI does, with the configured
+   encoder and its embedding cache): every organisation's top K with the local engine (threads of this
+   process, ``--threads``, default the usable cores), then with the dask engine on a local cluster of 1
+   and 2 worker processes (one thread each), in one run. Per
    engine: ``wall_s`` (from the first task to the merged answer; the cluster's start-up is
    ``startup_s`` apart), ``pairs_per_s`` (the n(n-1)/2 pairs scored over the wall time),
    ``pairs_per_core_s`` (per worker thread) and ``per_core_vs_local`` (that over the local engine's per
@@ -52,7 +53,9 @@ from matchmaker.core.scoring.plan import ScoringPlan
 from matchmaker.core.scoring.selection import BestPartners
 from matchmaker.core.scoring.tiles import TileScorer
 from matchmaker.core.vectors import ProfileMatrices, concat
+from matchmaker.embedding import encoder_choice
 from matchmaker.loading import default_profiles_dir, load_folder
+from matchmaker.settings import load_settings
 from matchmaker.synth import synthesise
 
 # This file's name is the Dask package's: its folder must not shadow it (nor in the workers, which get
@@ -66,6 +69,9 @@ _spec.loader.exec_module(_scale)
 log, machine = _scale.log, _scale.machine
 
 SHIPPED = default_profiles_dir()
+# The configured encoder (MATCHMAKER_ENCODER, hybrid by default) with its embedding cache
+# (MATCHMAKER_CACHE_DIR): a cold cache makes the first fit of each size minutes longer.
+ENCODING = encoder_choice(load_settings())
 
 
 def load() -> float:
@@ -94,7 +100,7 @@ def compare_engines(n: int, top: int, worker_counts: list[int], threads: int, bu
     shipped = load_folder(SHIPPED)
     started = time.perf_counter()
     profiles = synthesise(shipped, n, 1)
-    population = fit_population(profiles.profiles, profiles.vocabulary)
+    population = fit_population(profiles.profiles, profiles.vocabulary, encoding=ENCODING)
     del profiles
     out["prepare_s"] = round(time.perf_counter() - started, 3)
     scorer = population.scorer()
@@ -104,7 +110,7 @@ def compare_engines(n: int, top: int, worker_counts: list[int], threads: int, bu
     pairs = n * (n - 1) / 2
     top_partners_all(scorer, top, n_jobs=threads, block_rows=side)  # warm: the kernel loaded, the layout built
     small = synthesise(shipped, 2100, 2)
-    warm = fit_population(small.profiles, small.vocabulary).scorer().tiles(kernel)
+    warm = fit_population(small.profiles, small.vocabulary, encoding=ENCODING).scorer().tiles(kernel)
     log(f"n={n}: prepared in {out['prepare_s']} s ({kernel} kernel, tiles of {side})")
 
     started, cpu = time.perf_counter(), cpu_s()
@@ -162,7 +168,7 @@ def million_vectors(n: int, chunk: int) -> tuple[ProfileMatrices, Context, Scori
     """Vectors of ``n`` synthetic organisations, in chunks, by a vectoriser fitted on the first chunk."""
     shipped = load_folder(SHIPPED)
     first = synthesise(shipped, min(n, chunk), 1)
-    population = fit_population(first.profiles, first.vocabulary)
+    population = fit_population(first.profiles, first.vocabulary, encoding=ENCODING)
     vectoriser = population.vectoriser
     parts, countries = [population.matrices], [population.context.countries]
     del first

@@ -395,7 +395,7 @@ def run_size(
     out["query_explained_p50_ms"] = round(percentile(timings, 50), 3)
     out["query_explained_p99_ms"] = round(percentile(timings, 99), 3)
 
-    newcomers = synthesise(shipped, adds, seed + 1).profiles
+    newcomers = synthesise(shipped, adds, seed + 1).profiles if adds > 0 else []
     timings, grown = [], population
     for k, profile in enumerate(newcomers):
         profile = profile.model_copy(update={"id": f"new-{k}", "name": f"Newcomer {k}"})
@@ -403,8 +403,8 @@ def run_size(
         grown = grown.with_profile(profile)
         grown.partners(profile.id, top=top, reasons=0)
         timings.append((time.perf_counter() - started) * 1000)
-    out["add_one_ms"] = round(statistics.median(timings), 3)
-    out["add_one_max_ms"] = round(max(timings), 3)
+    out["add_one_ms"] = round(statistics.median(timings), 3) if timings else None
+    out["add_one_max_ms"] = round(max(timings), 3) if timings else None
     log(f"n={n}: query p50 {out['query_p50_ms']} ms, add one {out['add_one_ms']} ms")
 
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # before the baselines
