@@ -17,8 +17,10 @@ How it is computed (the semantics of :mod:`matchmaker.core.scoring.formula`, exa
 * the bonus is :class:`~matchmaker.core.scoring.formula.BonusFactors` (with the combiner's constant and
   ``1 / (1 + s + x)`` folded in), looked up per pair of distinct bonus rows.
 
-Latent (LSA) vectors are float32 and can have small negative similarities; directed benefits are
-clipped at 0 as for exact vectors. Exact vectors are sparse float64.
+Only the columns some offer and some need both use are kept, each dimension at its own offset (the
+widths differ: attribute blocks, the columns in use). Latent vectors are float32 and can have small
+negative similarities, and exact products of attribute blocks can cancel to rounding error: directed
+benefits below the noise floor are 0 for both (``formula.clip_noise``). Exact vectors are sparse float64.
 """
 
 from __future__ import annotations
