@@ -2,15 +2,35 @@
 
     python benchmarks/scale.py --sizes 1000,10000,100000 --top 10 --json
 
-Per size (each in its own process, so peak RSS is that size's): load (a JSON-lines file written by the
-synthesiser), vectorise (the configured encoder, ``hybrid`` unless MATCHMAKER_ENCODER says otherwise,
-with the CLI's "auto" rule; its embedding cache empty, so the fit is cold, unless --cache-dir names one),
-all-pairs top-K for every organisation (``Population.all_partners``) and the same-run hardware limit: the
-same matrix products on the same tiles with the same threads, plus ``np.argpartition`` for the rows' and
-the columns' top K, nothing else. Then queries (one organisation's top K against everyone,
-``Population.partners``) and adding one profile and asking its partners. At n <= --naive-max a pure-
-Python/pandas loop over all pairs computes the same scores from the same vectors, and must give the same
-top pairs.
+Per size (each in its own process, so peak RSS is that size's): load (a JSON-lines file written by
+the synthesiser), vectorise (the configured encoder, ``hybrid`` unless MATCHMAKER_ENCODER says
+otherwise, with the CLI's "auto" rule; its embedding cache empty, so the fit is cold, unless
+--cache-dir names one), prepare (``prepare_s``: the
+plan and its per-dimension layout, built once per population and settings), all-pairs top-K for every
+organisation (``Population.all_partners``, with the compiled kernel when numba is installed, loaded
+beforehand: ``kernel_load_s``) and, in the same process on the same tiles, its limit:
+
+* ``limit_s``: the products the kernel cannot avoid plus a threshold selection. For every tile of
+  the run and every canonical block pair in it, the same per-dimension products over the rows and
+  columns with support (``TileScorer.products``: the same BLAS calls, threads and one BLAS thread
+  each), and on every product block the threshold test a selection needs: each cell against its
+  row's and its column's threshold (the run's own final k-th best scores), the passing cells listed
+  (numpy ``>=``, ``|``, ``flatnonzero``). Nothing else: not the sum over dimensions, the caps, the
+  combination, the bonus or the merge. ``gemm_s`` is the products alone.
+* ``limit_fused_s`` / ``gemm_fused_s``: the same with the fused products of every dimension side by
+  side (``ScoringPlan.left @ right.T``, both directions, on the same canonical blocks): what the
+  kernel did before it skipped the zero terms, for comparison.
+
+Then queries (one organisation's top K against everyone, ``Population.partners``) and adding one
+profile and asking its partners. Baselines on the same vectors: ``analyst_numpy_s``, the same
+formula as an analyst would vectorise it with numpy (row blocks against everyone, one product per
+dimension and direction, ``argpartition``), checked to give the same top K (as sets; partners tied at
+the k-th place may be swapped: ``analyst_tie_swaps``); ``sklearn_cosine_s``, scikit-learn's
+brute-force cosine nearest neighbours of every organisation's needs among everyone's offers
+(similarity only: a lighter problem). Up to --analyst-max and --peer-max they score everyone; above,
+the first --baseline-rows organisations, timed and scaled to n (``*_rows``; each row costs the same,
+a block against everyone). At n <= --naive-max a pure-Python loop over all pairs (``naive_s``) is
+the correctness reference.
 """
 
 from __future__ import annotations
@@ -36,9 +56,12 @@ from threadpoolctl import threadpool_info, threadpool_limits  # type: ignore[imp
 
 from matchmaker.application.workspace import fit_population
 from matchmaker.core.population import Population
+from matchmaker.core.scoring import kernels
+from matchmaker.core.scoring.buffers import Workspace
 from matchmaker.core.scoring.execution import available_workers, block_rows_for, tiles_of
 from matchmaker.core.scoring.formula import NOISE
-from matchmaker.core.scoring.plan import CANONICAL, ScoringPlan
+from matchmaker.core.scoring.plan import ScoringPlan
+from matchmaker.core.scoring.tiles import TileScorer
 from matchmaker.embedding import encoder_choice
 from matchmaker.loading import default_profiles_dir, load_folder, load_profiles, write_profiles
 from matchmaker.settings import load_settings
@@ -81,78 +104,150 @@ def machine() -> dict[str, Any]:
     }
 
 
-# -- the hardware limit: the same products and a plain argpartition, on the same tiles ------------------
+# -- the limit: the products on the same tiles, and a threshold test ------------------------------------
 
 
-def _column_argpartition(block: np.ndarray, kth: int) -> None:
-    np.argpartition(block, kth, axis=0)
+def _threshold_test(block: np.ndarray, row_floor: np.ndarray, col_floor: np.ndarray) -> int:
+    """The cells of a block at least their row's or their column's threshold: compare, combine, list."""
+    passed = (block >= row_floor[:, None]) | (block >= col_floor[None, :])
+    return int(np.flatnonzero(passed).size)
 
 
-def _column_argpartition_transposed(block: np.ndarray, kth: int) -> None:
-    np.argpartition(np.ascontiguousarray(block.T), kth, axis=1)
+def bare_tiles(
+    plan: ScoringPlan, tiles: TileScorer, side: int, workers: int, thresholds: np.ndarray | None, fused: bool
+) -> float:
+    """Seconds for the products of every tile's canonical block pairs, with a threshold test if given.
 
-
-def fastest_column_selection(side: int, k: int, dtype: np.dtype[Any]) -> Any:
-    """numpy's argpartition along columns, or on a transposed copy along rows, whichever is faster here."""
-    block = np.random.default_rng(0).random((side, side)).astype(dtype)
-    timings = {}
-    for variant in (_column_argpartition, _column_argpartition_transposed):
-        started = time.perf_counter()
-        for _ in range(3):
-            variant(block, max(0, side - k))
-        timings[variant] = time.perf_counter() - started
-    return min(timings, key=lambda v: timings[v])
-
-
-def bare_tiles(plan: ScoringPlan, side: int, workers: int, k: int, select: bool) -> float:
-    """Seconds for the all-pairs products alone (select=False) or with argpartition per tile line.
-
-    The same fused matrices, the same upper-triangle tiles, the same canonical blocks, the same dtype,
-    the same worker threads with one BLAS thread each: only the caps, the combination of the two
-    directions, the bonus and the exact selection and merging are left out. The rows' top k is one
-    argpartition along rows; the columns' top k the faster of argpartition along columns and on a
-    transposed copy.
+    ``fused=False``: the kernel's per-dimension products over the rows and columns with support
+    (``TileScorer.products``); ``fused=True``: every dimension side by side (``plan.left @ plan.right.T``
+    and the other direction), as before the support layout. The same tiles, block pairs, dtype and
+    worker threads with one BLAS thread each as the run.
     """
-    n = plan.n
-    tiles = tiles_of(n, side)
+    layout = tiles.layout
+    canonical = layout.canonical
+    by_position = None if thresholds is None else thresholds.astype(plan.dtype)[layout.perm]
     dense = not sp.issparse(plan.left)
-    columns = fastest_column_selection(side, k, plan.dtype) if select else None
+    local: Any = __import__("threading").local()
 
     def one(tile: tuple[int, int, int, int]) -> None:
+        workspace = getattr(local, "workspace", None)
+        if workspace is None:
+            workspace = local.workspace = Workspace()
         r0, r1, c0, c1 = tile
-        if dense:
-            ab = np.empty((r1 - r0, c1 - c0), dtype=plan.dtype)
-            ba = np.empty_like(ab)
-            for i in range(r0 - r0 % CANONICAL, r1, CANONICAL):
-                for j in range(c0 - c0 % CANONICAL, c1, CANONICAL):
-                    i1, j1 = min(i + CANONICAL, r1), min(j + CANONICAL, c1)
-                    np.matmul(plan.left[i:i1], plan.right[j:j1].T, out=ab[i - r0 : i1 - r0, j - c0 : j1 - c0])
-                    np.matmul(plan.right[i:i1], plan.left[j:j1].T, out=ba[i - r0 : i1 - r0, j - c0 : j1 - c0])
-        else:
-            ab = (plan.left[r0:r1] @ plan.right[c0:c1].T).toarray()
-            ba = (plan.right[r0:r1] @ plan.left[c0:c1].T).toarray()
-        if columns is not None:
-            if ab.shape[1] > k:
-                np.argpartition(ab, ab.shape[1] - k, axis=1)
-            if ab.shape[0] > k:
-                columns(ab, ab.shape[0] - k)
+        for rb in range(r0 // canonical, (r1 - 1) // canonical + 1):
+            for cb in range(c0 // canonical, (c1 - 1) // canonical + 1):
+                if cb < rb:
+                    continue
+                rows = slice(rb * canonical, min(plan.n, (rb + 1) * canonical))
+                cols = slice(cb * canonical, min(plan.n, (cb + 1) * canonical))
+                if fused:
+                    if dense:
+                        blocks = [plan.left[rows] @ plan.right[cols].T, plan.right[rows] @ plan.left[cols].T]
+                    else:
+                        blocks = [(plan.left[rows] @ plan.right[cols].T).toarray()]
+                        blocks.append((plan.right[rows] @ plan.left[cols].T).toarray())
+                    if by_position is not None:
+                        row_floor, col_floor = thresholds[rows], thresholds[cols]  # type: ignore[index]
+                        for block in blocks:
+                            _threshold_test(block, row_floor, col_floor)
+                    continue
+                flat, offsets, _ = tiles.products(rb, cb, workspace)
+                if by_position is None:
+                    continue
+                for direction, (row_pos, col_pos) in enumerate(
+                    [(layout.offer_pos, layout.need_pos), (layout.need_pos, layout.offer_pos)]
+                ):
+                    for d in range(layout.dimensions):
+                        r = np.flatnonzero(row_pos[d, rows] >= 0) + rows.start
+                        c = np.flatnonzero(col_pos[d, cols] >= 0) + cols.start
+                        if r.size and c.size:
+                            start = offsets[direction, d]
+                            block = flat[start : start + r.size * c.size].reshape(r.size, c.size)
+                            _threshold_test(block, by_position[r], by_position[c])
 
+    run = tiles_of(plan.n, side)
     start = time.perf_counter()
     with threadpool_limits(limits=1, user_api="blas"):
         if workers == 1:
-            for tile in tiles:
+            for tile in run:
                 one(tile)
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(one, tiles))
+                list(pool.map(one, run))
     return time.perf_counter() - start
 
 
-# -- what an analyst would write: a loop over pairs ------------------------------------------------------
+# -- what an analyst would write: the same formula vectorised with numpy ----------------------------------
+
+
+def analyst(population: Population, top: int, rows: int | None = None, block: int = 1000) -> tuple[float, np.ndarray]:
+    """The formula as an analyst would vectorise it: row blocks against everyone, a product per dimension.
+
+    ``score = combiner(ab, ba) * bonus`` with ``ab = sum_d c_d[b] min(1, offers_d[a] . needs_d[b])`` (and
+    the other way round), ``bonus = (1 + s sector_fit + x cross_border) / (1 + s + x)``; every ordered
+    pair (each row its own ranking), numpy's default BLAS threads, ``argpartition`` for the top K, ties
+    by index. Returns the seconds and the top K of the first ``rows`` organisations (default all; -1
+    where fewer score above 0): the work is the same for every row, so it scales with the rows asked.
+    """
+    m, settings = population.matrices, population.settings
+    dims = range(len(population.dimensions))
+
+    def dense(x: Any) -> np.ndarray:
+        return x.toarray() if sp.issparse(x) else np.asarray(x)
+
+    started = time.perf_counter()
+
+    # Only the columns both an offer and a need use (the attribute blocks and one-sided words add 0).
+    def in_use(x: Any) -> np.ndarray:
+        return np.asarray((abs(x) > 0).sum(axis=0)).ravel() > 0
+
+    used = [np.flatnonzero(in_use(m.offers[d]) & in_use(m.needs[d])) for d in dims]
+    offers = [dense(m.offers[d][:, used[d]]) for d in dims]
+    needs = [dense(m.needs[d][:, used[d]]) for d in dims]
+    shares = population.scorer().shares()  # type: ignore[attr-defined]
+    sectors = dense(m.sectors).astype(offers[0].dtype)
+    countries = population.context.countries
+    s, x, (bx, by) = settings.sector_weight, settings.cross_border_weight, settings.bridge
+    n = len(population)
+    asked = n if rows is None else min(n, rows)
+    best = np.full((asked, top), -1, dtype=np.int64)
+    for a0 in range(0, asked, block):
+        block_rows = slice(a0, min(asked, a0 + block))
+        ab = sum(np.minimum(offers[d][block_rows] @ needs[d].T, 1.0) * shares[None, :, d] for d in dims)
+        ba = sum(np.minimum(needs[d][block_rows] @ offers[d].T, 1.0) * shares[block_rows, d, None] for d in dims)
+        ab, ba = np.where(ab >= NOISE, ab, 0.0), np.where(ba >= NOISE, ba, 0.0)  # below the noise floor: 0
+        score = np.divide(2 * ab * ba, ab + ba, out=np.zeros_like(ab), where=(ab + ba) > 0)
+        cross = ((countries[block_rows, None] == bx) & (countries[None, :] == by)) | (
+            (countries[block_rows, None] == by) & (countries[None, :] == bx)
+        )
+        score *= (1 + s * (sectors[block_rows] @ sectors.T) + x * cross) / (1 + s + x)
+        score[np.arange(score.shape[0]), np.arange(block_rows.start, block_rows.stop)] = 0.0
+        kth = np.argpartition(-score, top, axis=1)[:, :top]
+        for i, candidates in enumerate(kth):
+            order = np.lexsort((candidates, -score[i, candidates]))
+            chosen = candidates[order]
+            chosen = chosen[score[i, chosen] > 0]
+            best[a0 + i, : chosen.size] = chosen
+    return time.perf_counter() - started, best
+
+
+def sklearn_cosine(plan: ScoringPlan, top: int, rows: int | None = None) -> float:
+    """Seconds for scikit-learn's brute-force cosine top K: the first ``rows`` organisations' needs (default
+    everyone's) among all offers."""
+    from sklearn.neighbors import NearestNeighbors
+
+    offers, needs = plan.left, plan.right
+    started = time.perf_counter()
+    index = NearestNeighbors(n_neighbors=top + 1, metric="cosine", algorithm="brute").fit(offers)
+    index.kneighbors(needs if rows is None else needs[:rows])
+    return time.perf_counter() - started
+
+
+# -- the correctness reference: a loop over pairs ------------------------------------------------------
 
 
 def naive(population: Population, top: int) -> tuple[float, pd.DataFrame, pd.DataFrame]:
-    """What an analyst would write: score(a, b) in a Python loop over every ordered pair, rank with pandas.
+    """The correctness reference: score(a, b) in a Python loop over every ordered pair, ranked with pandas.
 
     The same scores from the same vectors (row dot products per dimension, the same formula); every
     ordered pair is scored because each organisation gets its own ranking (a loop exploiting the
@@ -207,8 +302,32 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
+def warm_kernel(shipped: Any, components: int | None) -> tuple[str, float]:
+    """Load (or compile, on a machine's first run) the compiled kernel on a small population with the same
+    kind of vectors (the TF-IDF encoder: nothing to embed): its seconds."""
+    if kernels.numba_kernels() is None:
+        return "numpy", 0.0
+    started = time.perf_counter()
+    profiles = synthesise(shipped, 2100, 2).profiles
+    small = Population.fit(
+        profiles,
+        dimensions=tuple(shipped.vocabulary.dimensions),
+        sectors=tuple(shipped.vocabulary.sectors),
+        n_components=components,
+    )
+    small.all_partners(top=3)
+    return "numba", time.perf_counter() - started
+
+
 def run_size(
-    n: int, top: int, seed: int, budget_mb: float, queries: int, adds: int, naive_max: int, tile: int | None
+    n: int,
+    top: int,
+    seed: int,
+    budget_mb: float,
+    queries: int,
+    adds: int,
+    limits: dict[str, int],
+    tile: int | None,
 ) -> dict[str, Any]:
     shipped = load_folder(SHIPPED)
     out: dict[str, Any] = {"n": n, "load_average_at_start": round(os.getloadavg()[0], 2)}
@@ -238,18 +357,31 @@ def run_size(
 
     workers = available_workers()
     side = tile or block_rows_for(n, budget_mb, workers=workers)
-    out.update(workers=workers, tile=side, memory_budget_mb=budget_mb)
+    scorer = population.scorer()
+    kernel = kernels.choose_kernel("auto", n, population.settings)
+    out.update(workers=workers, tile=side, memory_budget_mb=budget_mb, kernel=kernel)
+    if kernel == "numba":
+        out["kernel_load_s"] = round(warm_kernel(load_folder(SHIPPED), components)[1], 3)
+    started = time.perf_counter()
+    plan = scorer.plan()  # type: ignore[attr-defined]  # the complementarity scorer's matrices
+    tiles = plan.tiles(kernel)
+    out["prepare_s"] = round(time.perf_counter() - started, 3)  # once per population and settings
     started = time.perf_counter()
     index, scores = population.all_partners(top=top, block_rows=side, memory_budget_mb=budget_mb)
     out["allpairs_topk_s"] = round(time.perf_counter() - started, 3)
-    log(f"n={n}: all-pairs top {top} in {out['allpairs_topk_s']} s")
-    plan = population.scorer().plan()  # type: ignore[attr-defined]  # the complementarity scorer's fused matrices
-    out["limit_s"] = round(bare_tiles(plan, side, workers, top, select=True), 3)
-    out["gemm_s"] = round(bare_tiles(plan, side, workers, top, select=False), 3)
-    del plan
+    log(f"n={n}: prepared in {out['prepare_s']} s, all-pairs top {top} in {out['allpairs_topk_s']} s ({kernel})")
+    thresholds = scores[:, -1]
+    out["limit_s"] = round(bare_tiles(plan, tiles, side, workers, thresholds, fused=False), 3)
+    out["gemm_s"] = round(bare_tiles(plan, tiles, side, workers, None, fused=False), 3)
+    out["limit_fused_s"] = round(bare_tiles(plan, tiles, side, workers, thresholds, fused=True), 3)
+    out["gemm_fused_s"] = round(bare_tiles(plan, tiles, side, workers, None, fused=True), 3)
     out["ratio_to_limit"] = round(out["allpairs_topk_s"] / out["limit_s"], 3)
     out["ratio_to_gemm"] = round(out["allpairs_topk_s"] / out["gemm_s"], 3)
-    log(f"n={n}: limit {out['limit_s']} s (products {out['gemm_s']} s)")
+    out["ratio_to_limit_fused"] = round(out["allpairs_topk_s"] / out["limit_fused_s"], 3)
+    log(
+        f"n={n}: limit {out['limit_s']} s (products {out['gemm_s']} s); "
+        f"fused products {out['gemm_fused_s']} s, with the test {out['limit_fused_s']} s"
+    )
 
     rng = np.random.default_rng(seed)
     asked = [population.profiles[i].id for i in rng.integers(0, n, size=queries + 5)]
@@ -270,7 +402,7 @@ def run_size(
     out["query_explained_p50_ms"] = round(percentile(timings, 50), 3)
     out["query_explained_p99_ms"] = round(percentile(timings, 99), 3)
 
-    newcomers = synthesise(shipped, adds, seed + 1).profiles
+    newcomers = synthesise(shipped, adds, seed + 1).profiles if adds > 0 else []
     timings, grown = [], population
     for k, profile in enumerate(newcomers):
         profile = profile.model_copy(update={"id": f"new-{k}", "name": f"Newcomer {k}"})
@@ -278,30 +410,60 @@ def run_size(
         grown = grown.with_profile(profile)
         grown.partners(profile.id, top=top, reasons=0)
         timings.append((time.perf_counter() - started) * 1000)
-    out["add_one_ms"] = round(statistics.median(timings), 3)
-    out["add_one_max_ms"] = round(max(timings), 3)
+    out["add_one_ms"] = round(statistics.median(timings), 3) if timings else None
+    out["add_one_max_ms"] = round(max(timings), 3) if timings else None
     log(f"n={n}: query p50 {out['query_p50_ms']} ms, add one {out['add_one_ms']} ms")
 
-    if n <= naive_max:
-        seconds, partners, best = naive(population, top)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # before the baselines
+    # The baselines score every organisation up to their limits, above them the first --baseline-rows
+    # ones, scaled to n (each row costs the same: a row block against everyone): "*_rows" says how many.
+    rows = None if n <= limits["analyst"] else min(n, limits["rows"])
+    if rows is None or rows > 0:
+        seconds, best = analyst(population, top, rows)
+        asked = n if rows is None else rows
+        out["analyst_numpy_rows"] = asked
+        out["analyst_numpy_s"] = round(seconds * n / asked, 3)
+        out["speedup_vs_analyst_numpy"] = round(out["analyst_numpy_s"] / out["allpairs_topk_s"], 2)
+        # As sets, and where they differ only by partners tied at the k-th place: float32 sums in another
+        # order break exact ties (identical synthetic profiles) another way.
+        same = [set(best[a][best[a] >= 0]) == set(index[a][index[a] >= 0]) for a in range(asked)]
+        swaps = 0
+        for a in np.flatnonzero(~np.array(same)):
+            ours, theirs = set(index[a][index[a] >= 0]), set(best[a][best[a] >= 0])
+            differ = np.array(sorted(ours ^ theirs))
+            exact = scorer.components(np.full(differ.size, a), differ).score
+            swaps += int(np.allclose(exact, scores[a][index[a] >= 0][-1], rtol=1e-6, atol=0))
+        out["analyst_same_top_partners"] = bool(swaps == asked - sum(same))
+        out["analyst_top_partners_agreement"] = round(float(np.mean(same)), 5)
+        out["analyst_tie_swaps"] = swaps
+        log(f"n={n}: analyst's numpy {out['analyst_numpy_s']} s, same top partners: {out['analyst_same_top_partners']}")
+    rows = None if n <= limits["peer"] else min(n, limits["rows"])
+    if rows is None or rows > 0:
+        asked = n if rows is None else rows
+        out["sklearn_cosine_rows"] = asked
+        out["sklearn_cosine_s"] = round(sklearn_cosine(plan, top, rows) * n / asked, 3)
+        out["speedup_vs_sklearn_cosine"] = round(out["sklearn_cosine_s"] / out["allpairs_topk_s"], 2)
+        log(f"n={n}: scikit-learn cosine top {top} {out['sklearn_cosine_s']} s")
+    del plan, tiles
+    if n <= limits["naive"]:
+        seconds, partners, best_pairs = naive(population, top)
         out["naive_s"] = round(seconds, 3)
         out["speedup_vs_naive"] = round(seconds / out["allpairs_topk_s"], 1)
         ours = population.pairs(top=top, reasons=0)
         rows = {p.id: k for k, p in enumerate(population.profiles)}
-        out["naive_same_top_pairs"] = [(int(a), int(b)) for a, b in zip(best.a, best.b, strict=True)] == [
+        out["naive_same_top_pairs"] = [(int(a), int(b)) for a, b in zip(best_pairs.a, best_pairs.b, strict=True)] == [
             (rows[m.a.id], rows[m.b.id]) for m in ours
         ]
         theirs = {a: list(group.b) for a, group in partners.groupby("a")}
         out["naive_same_top_partners"] = all(
             [int(j) for j in index[a] if j >= 0] == theirs.get(a, []) for a in range(n)
         )
-        out["naive_max_score_difference"] = float(np.max(np.abs(best.score.to_numpy() - [m.score for m in ours])))
+        out["naive_max_score_difference"] = float(np.max(np.abs(best_pairs.score.to_numpy() - [m.score for m in ours])))
         log(
             f"n={n}: naive loop {out['naive_s']} s, same top pairs: {out['naive_same_top_pairs']}, "
             f"same top partners: {out['naive_same_top_partners']}"
         )
     del index, scores
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out["load_average_at_end"] = round(os.getloadavg()[0], 2)  # other processes on the machine
     return out
 
@@ -317,6 +479,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="single-organisation queries to time")
     parser.add_argument("--adds", type=int, default=20, help="profiles to add one at a time")
     parser.add_argument("--naive-max", type=int, default=1000, help="largest n for the pure-Python loop")
+    parser.add_argument("--analyst-max", type=int, default=10_000, help="largest n for the analyst's numpy version")
+    parser.add_argument("--peer-max", type=int, default=10_000, help="largest n for scikit-learn's cosine top K")
+    parser.add_argument(
+        "--baseline-rows", type=int, default=5000, help="above those sizes, the baselines' rows (scaled to n; 0: none)"
+    )
     parser.add_argument(
         "--cache-dir",
         default=None,
@@ -324,9 +491,17 @@ def main() -> None:
     )
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # run one size in-process
     args = parser.parse_args()
-    options = [args.top, args.seed, args.memory_budget_mb, args.queries, args.adds, args.naive_max, args.tile]
     if args.one is not None:
-        print(json.dumps(run_size(args.one, *options[:6], tile=args.tile)))
+        limits = {
+            "naive": args.naive_max,
+            "analyst": args.analyst_max,
+            "peer": args.peer_max,
+            "rows": args.baseline_rows,
+        }
+        found = run_size(
+            args.one, args.top, args.seed, args.memory_budget_mb, args.queries, args.adds, limits, tile=args.tile
+        )
+        print(json.dumps(found))
         return
     results = []
     for n in (int(s) for s in args.sizes.split(",") if s.strip()):
@@ -347,6 +522,12 @@ def main() -> None:
             str(args.adds),
             "--naive-max",
             str(args.naive_max),
+            "--analyst-max",
+            str(args.analyst_max),
+            "--peer-max",
+            str(args.peer_max),
+            "--baseline-rows",
+            str(args.baseline_rows),
         ]
         if args.tile:
             command += ["--tile", str(args.tile)]
@@ -369,14 +550,20 @@ def main() -> None:
         "vectors",
         "load_s",
         "vectorise_s",
+        "prepare_s",
         "allpairs_topk_s",
         "limit_s",
         "ratio_to_limit",
         "gemm_s",
+        "limit_fused_s",
         "peak_rss_mb",
         "query_p50_ms",
         "query_p99_ms",
         "add_one_ms",
+        "analyst_numpy_s",
+        "speedup_vs_analyst_numpy",
+        "sklearn_cosine_s",
+        "speedup_vs_sklearn_cosine",
         "naive_s",
         "speedup_vs_naive",
     ]

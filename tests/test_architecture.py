@@ -30,6 +30,7 @@ LAYERS = {
     "synth": 2,
     "loading": 2,
     "views": 2,
+    "cluster": 2,
     "reports": 3,
     "assembly": 3,
     "cli": 4,

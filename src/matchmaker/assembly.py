@@ -6,6 +6,7 @@ folder plus the attendees registered in the database) with the same exclusions (
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from matchmaker.application.workspace import Exclusions, Workspace, fit_population, roles_of
+from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import Profile, Vocabulary, vocabulary_problems
 from matchmaker.core.profile_set import ProfileSet
 from matchmaker.embedding import encoder_choice
@@ -21,6 +23,7 @@ from matchmaker.loading import default_profiles_dir, load_profiles
 from matchmaker.settings import Settings
 
 if TYPE_CHECKING:
+    from matchmaker.core.scoring.execution import Backend
     from matchmaker.storage import Feedback, Store
 
 log = logging.getLogger("matchmaker")
@@ -70,6 +73,26 @@ def database_present(settings: Settings) -> bool:
     return settings.database_url is not None or Path(settings.database).is_file()
 
 
+def backend_of(settings: Settings, engine: str | None = None, scheduler: str | None = None) -> str | Backend:
+    """Where all-pairs work runs: ``engine`` (else the settings'), on the scheduler given (else the settings').
+
+    A scheduler given alone means the dask engine; the dask backend (and Dask) is imported only then.
+    """
+    if engine is None:
+        engine = "dask" if scheduler is not None else settings.engine
+    if engine == "local":
+        if scheduler is not None:
+            raise MatchmakerError(f"a scheduler ({scheduler!r}) is for the dask engine; use --engine dask")
+        return "local"
+    if engine != "dask":
+        raise MatchmakerError(f"unknown engine {engine!r}; accepted: local, dask")
+    if importlib.util.find_spec("distributed") is None:
+        raise MatchmakerError("the dask engine needs Dask: pip install 'matchmaker[dask]'")
+    from matchmaker.cluster import DaskBackend
+
+    return DaskBackend(scheduler if scheduler is not None else settings.dask_scheduler, settings.dask_workers)
+
+
 def open_workspace(settings: Settings, profile_set: ProfileSet) -> tuple[Workspace, int]:
     """The workspace a command ranks in: the profile set plus the database's attendees and declines.
 
@@ -93,5 +116,6 @@ def open_workspace(settings: Settings, profile_set: ProfileSet) -> tuple[Workspa
         settings.scoring.to_core(),
         encoding=encoder_choice(settings),
     )
-    workspace = Workspace(population, exclusions, settings.memory_budget_mb, roles_of(profile_set.vocabulary))
+    roles = roles_of(profile_set.vocabulary)
+    workspace = Workspace(population, exclusions, settings.memory_budget_mb, roles, backend_of(settings))
     return workspace, len(registered)

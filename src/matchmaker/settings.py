@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     database: Path = Path("matchmaker.db")
     memory_budget_mb: float = 512.0
+    # Where all-pairs work runs: "local" (threads of this process) or "dask" (a Dask cluster: the scheduler
+    # at dask_scheduler, MATCHMAKER_DASK_SCHEDULER, else a local cluster of dask_workers processes).
+    engine: Literal["local", "dask"] = "local"
+    dask_scheduler: str | None = None
+    dask_workers: int | None = Field(default=None, ge=1)
     # Matching: the encoder (a name in matchmaker.core.encoding.ENCODERS), the local model directory of
     # the sentence-transformers encoder, the threads a model may use, and where embeddings (and fitted
     # populations) are cached: $XDG_CACHE_HOME/matchmaker or ~/.cache/matchmaker when not given.

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,8 +38,9 @@ from matchmaker.core.population import DimensionScore, Match, Population
 from matchmaker.core.profile import Profile, Vocabulary
 from matchmaker.core.relations import related_pairs
 from matchmaker.core.scoring import ScoringSettings
-from matchmaker.core.scoring.execution import Progress
+from matchmaker.core.scoring.execution import Backend, Progress
 from matchmaker.core.scoring.filters import PairFilter
+from matchmaker.core.vectors import FloatArray, IntArray
 
 
 def fit_population(
@@ -123,6 +125,16 @@ class PairList:
 
 
 @dataclass(frozen=True)
+class PartnerTable:
+    """Every organisation's best partners: ``index[a]`` lists a's partners' rows (-1: none), ``score[a]`` theirs."""
+
+    settings: ScoringSettings
+    ids: tuple[str, ...]  # each row's organisation id
+    index: IntArray  # (n, top)
+    score: FloatArray  # (n, top)
+
+
+@dataclass(frozen=True)
 class Explanation:
     settings: ScoringSettings
     match: Match
@@ -155,6 +167,7 @@ class Workspace:
     exclusions: Exclusions = field(default_factory=Exclusions)
     memory_budget_mb: float = 512.0
     roles: Mapping[str, str] = field(default_factory=dict)  # kind -> "enabler" (the rest are counterparts)
+    backend: str | Backend = "local"  # where all-pairs work runs (``BACKENDS``, or a configured backend)
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -302,6 +315,7 @@ class Workspace:
             "cross_border": query.cross_border,
             "dimension": query.dimension,
             "memory_budget_mb": self.memory_budget_mb,
+            "backend": self.backend,
             "reasons": query.reasons,
         }
         related = query.include_related
@@ -321,6 +335,59 @@ class Workspace:
             # The counterpart first: "a can be supported by b".
             support = [m if not self.enablers[self.population.index[m.a.id]] else _swapped(m) for m in support]
         return PairList(settings, self._marked(found, related), self._marked(support, related))
+
+    def all_partners(
+        self,
+        top: int,
+        *,
+        scoring: ScoringOverrides | None = None,
+        dimension: str | None = None,
+        include_related: bool = False,
+        progress: Progress | None = None,
+    ) -> PartnerTable:
+        """Every organisation's best counterpart partners at once, without explanations.
+
+        Row a lists what ``partners`` lists for a: no related organisation unless ``include_related``
+        and no enabler for a counterpart, both left out while scoring; only counterparts for an enabler
+        (a second run, of the pairs of an enabler and a counterpart, when there are enablers); none a
+        declined (a decline is the decliner's: those are dropped from its longer list, so the first
+        ``top`` of the rest are exact).
+        """
+        check_top(top)
+        check_dimension(dimension, self.dimensions)
+        settings = self.settings_for(scoring or ScoringOverrides())
+        population = self.population
+        declined = {population.index[o]: ps for o, ps in self.exclusions.declined.items() if o in population.index}
+        extra = max((len(ps) for ps in declined.values()), default=0)
+        common: dict[str, Any] = {
+            "top": top + extra,
+            "settings": settings,
+            "dimension": dimension,
+            "memory_budget_mb": self.memory_budget_mb,
+            "backend": self.backend,
+        }
+        related = self._rows(() if include_related else self.related)
+        roles = self.enablers
+        runs = 2 if roles.any() else 1
+
+        def part(run: int) -> Progress | None:  # each run is its share of the progress
+            if progress is None:
+                return None
+            return lambda done, total: progress((run * total + done) // runs, total)
+
+        rules = PairFilter(allowed=~roles if runs == 2 else None, pairs=related)
+        index, score = population.all_partners(rules=rules, progress=part(0), **common)
+        if runs == 2:
+            rules = PairFilter(one_of=roles, pairs=related)
+            enabler_index, enabler_score = population.all_partners(rules=rules, progress=part(1), **common)
+            index[roles], score[roles] = enabler_index[roles], enabler_score[roles]
+        for row, partners in declined.items():
+            rows = {population.index[p] for p in partners if p in population.index}
+            keep = [k for k, j in enumerate(index[row]) if j >= 0 and int(j) not in rows]
+            index[row] = [*index[row][keep], *[-1] * (index.shape[1] - len(keep))]
+            score[row] = [*score[row][keep], *[0.0] * (index.shape[1] - len(keep))]
+        ids = tuple(p.id for p in population.profiles)
+        return PartnerTable(settings, ids, index[:, :top], score[:, :top])
 
     def explain(self, query: ExplainQuery) -> Explanation:
         """One pair's score: both directions, per dimension, every reason.
@@ -355,6 +422,11 @@ class Workspace:
     def with_exclusions(self, exclusions: Exclusions) -> Workspace:
         derived = replace(self, exclusions=exclusions)
         _carry(self, derived, "declared", "named", "enablers")  # the profiles are the same
+        return derived
+
+    def with_backend(self, backend: str | Backend) -> Workspace:
+        derived = replace(self, backend=backend)
+        _carry(self, derived, "declared", "named", "related", "enablers")  # the same profiles and exclusions
         return derived
 
     def with_profile(self, profile: Profile) -> Workspace:

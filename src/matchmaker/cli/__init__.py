@@ -2,7 +2,7 @@
 
 Modules: :mod:`.main` (the root and the registration of every group), :mod:`.context` (state,
 consoles, errors), :mod:`.options`, :mod:`.output`, and the groups :mod:`.rank` (partners, pairs,
-explain), :mod:`.profiles`, :mod:`.report`, :mod:`.serve`, :mod:`.synth`.
+explain), :mod:`.export` (export-partners), :mod:`.profiles`, :mod:`.report`, :mod:`.serve`, :mod:`.synth`.
 """
 
 from __future__ import annotations

@@ -26,6 +26,32 @@ class Format(StrEnum):
     csv = "csv"
 
 
+class Engine(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+EngineOption = Annotated[
+    Engine | None,
+    typer.Option(
+        "--engine",
+        help="Where all-pairs work runs: local (threads here) or dask (a Dask cluster; pip install "
+        "'matchmaker[dask]'). Default: the config's engine (MATCHMAKER_ENGINE), else local.",
+        show_default=False,
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="The Dask scheduler, e.g. tcp://10.0.0.5:8786 (means --engine dask). Default: the config's "
+        "dask_scheduler (MATCHMAKER_DASK_SCHEDULER), else a local cluster of worker processes.",
+        show_default=False,
+    ),
+]
+
+
 class DocumentFormat(StrEnum):
     """The formats of a command that prints one document (a profile, an explanation): no CSV."""
 

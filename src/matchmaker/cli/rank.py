@@ -14,9 +14,11 @@ from matchmaker.cli.options import (
     DocumentFormat,
     DocumentFormatOption,
     EnablersOption,
+    EngineOption,
     Format,
     FormatOption,
     IncludeRelatedOption,
+    SchedulerOption,
     SectorWeightOption,
     TopOption,
     WeightOption,
@@ -84,10 +86,13 @@ def pairs(
     cross_border_weight: CrossBorderWeightOption = None,
     combiner: CombinerOption = None,
     format: FormatOption = Format.table,  # noqa: A002
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Rank the best pairings in the whole population.
 
     Example: matchmaker pairs --top 20 --cross-border
+    Example: matchmaker pairs --top 100 --engine dask --scheduler tcp://10.0.0.5:8786
     """
     from matchmaker.application.queries import PairsQuery
     from matchmaker.views import pairs_view
@@ -102,6 +107,10 @@ def pairs(
         enablers=enablers,
     )
     workspace = state.workspace
+    if engine is not None or scheduler is not None:
+        from matchmaker.assembly import backend_of
+
+        workspace = workspace.with_backend(backend_of(state.settings, engine, scheduler))
     with progress_bar(len(workspace.population)) as advance:
         found = workspace.pairs(query, advance)
     if format is Format.json:

@@ -18,7 +18,7 @@ from matchmaker.core.population.storage import ChunkStore
 from matchmaker.core.profile import Profile, Vocabulary
 from matchmaker.core.scoring import SCORERS
 from matchmaker.core.scoring.contract import PopulationVectors, Scorer
-from matchmaker.core.scoring.execution import Progress, top_pairs, top_partners_all
+from matchmaker.core.scoring.execution import Backend, Progress, top_pairs, top_partners_all
 from matchmaker.core.scoring.filters import PairFilter, Restricted
 from matchmaker.core.scoring.formula import Context, bridge_sides
 from matchmaker.core.scoring.reasons import ItemVectors, Reason
@@ -251,20 +251,27 @@ class Population(Picklable):
         memory_budget_mb: float = 512.0,
         progress: Progress | None = None,
         n_jobs: int | None = None,
+        backend: str | Backend = "local",
+        rules: PairFilter | None = None,
     ) -> tuple[IntArray, FloatArray]:
         """The ``top`` best partners of every organisation at once, without explanations.
 
         Returns ``(index, score)``, both (n, top), rows in ``profiles`` order: row a lists a's partners'
-        rows by descending score (ties by row), unused places index -1 and score 0. The result does not
-        depend on ``block_rows``, ``memory_budget_mb`` or ``n_jobs``.
+        rows by descending score (ties by row), unused places index -1 and score 0; ``rules`` leave
+        pairs out (see ``filters``). The result does not depend on ``block_rows``, ``memory_budget_mb``,
+        ``n_jobs`` or the execution ``backend``.
         """
+        scorer = self.scorer(settings, dimension)
+        if rules is not None and not rules.is_empty:
+            scorer = Restricted(scorer, rules)
         return top_partners_all(
-            self.scorer(settings, dimension),
+            scorer,
             top,
             block_rows=block_rows,
             memory_budget_mb=memory_budget_mb,
             progress=progress,
             n_jobs=n_jobs,
+            backend=backend,
         )
 
     def pairs(
@@ -279,8 +286,12 @@ class Population(Picklable):
         progress: Progress | None = None,
         reasons: int = 3,
         rules: PairFilter | None = None,
+        backend: str | Backend = "local",
     ) -> list[Match]:
-        """The best unordered pairs in the population, best first; ``rules`` leave pairs out (see ``filters``)."""
+        """The best unordered pairs in the population, best first; ``rules`` leave pairs out (see ``filters``).
+
+        The same on every execution ``backend``.
+        """
         scorer = self.scorer(settings, dimension)
         if rules is not None and not rules.is_empty:
             scorer = Restricted(scorer, rules)
@@ -291,6 +302,7 @@ class Population(Picklable):
             block_rows=block_rows,
             memory_budget_mb=memory_budget_mb,
             progress=progress,
+            backend=backend,
         )
         return self.matches(scorer, a, b, reasons)
 

@@ -21,6 +21,7 @@ from matchmaker.core.scoring.plan import ScoringPlan
 from matchmaker.core.scoring.query import RowSupport, score_row, top_partners
 from matchmaker.core.scoring.reasons import REASON_FLOOR, Reason, explain
 from matchmaker.core.scoring.settings import ScoringSettings
+from matchmaker.core.scoring.tiles import TileScorer
 from matchmaker.core.vectors import FloatArray, IntArray, ProfileMatrices, Scores
 
 
@@ -81,6 +82,10 @@ class ComplementarityScorer(Scorer):
         self, rows: slice | IntArray, cols: slice | IntArray, *, workspace: Any = None, cross_border_only: bool = False
     ) -> Scores:
         return self.plan().block(rows, cols, workspace=workspace, cross_border_only=cross_border_only)
+
+    def tiles(self, kernel: str = "auto") -> TileScorer:
+        """The plan's per-dimension layout with a kernel that keeps only the cells that matter."""
+        return self.plan().tiles(kernel)
 
     def shares(self) -> FloatArray:
         """Every organisation's need shares under these weights (cached per population and weights)."""

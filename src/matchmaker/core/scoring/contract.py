@@ -18,8 +18,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matchmaker.core.profile import Profile
+from matchmaker.core.scoring.buffers import Workspace
 from matchmaker.core.scoring.formula import Context, PairComponents
 from matchmaker.core.scoring.reasons import REASON_FLOOR, ItemVectors, Reason
+from matchmaker.core.scoring.selection import Cells, Tile, Wanted, extract
 from matchmaker.core.scoring.settings import ScoringSettings
 from matchmaker.core.vectors import IntArray, ProfileMatrices, Scores
 
@@ -53,6 +55,74 @@ class PopulationVectors:
     @property
     def n(self) -> int:
         return sum(c.n for c in self.chunks)
+
+
+class TileSource(Protocol):
+    """What an execution backend scores tiles with: a scorer's pairs, tile by tile.
+
+    ``fast`` says whether the source's candidates may be merged with the compiled kernel.
+    """
+
+    @property
+    def n(self) -> int: ...
+
+    @property
+    def dtype(self) -> np.dtype[Any]: ...
+
+    @property
+    def fast(self) -> bool: ...
+
+    @property
+    def canonical(self) -> int:
+        """Rows per block whose pairs a run scores first, block by block (0: no such first phase)."""
+
+    def candidates(
+        self,
+        tile: Tile,
+        wanted: Wanted,
+        *,
+        workspace: Workspace | None = None,
+        cross_border_only: bool = False,
+        own_blocks: bool = True,
+    ) -> Cells:
+        """The cells of ``tile`` that may be among the best; without ``own_blocks``, none of two
+        organisations in the same block of ``canonical`` rows."""
+
+
+class _BlockTiles:
+    """Any scorer's tiles: its ``block``, then selection from the scored tile."""
+
+    fast = False
+    canonical = 0
+
+    def __init__(self, scorer: Scorer) -> None:
+        self.scorer = scorer
+
+    @property
+    def n(self) -> int:
+        return self.scorer.n
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.scorer.dtype
+
+    def candidates(
+        self,
+        tile: Tile,
+        wanted: Wanted,
+        *,
+        workspace: Workspace | None = None,
+        cross_border_only: bool = False,
+        own_blocks: bool = True,
+    ) -> Cells:
+        workspace = workspace or Workspace()
+        r0, r1, c0, c1 = tile
+        scores = self.scorer.block(
+            slice(r0, r1), slice(c0, c1), workspace=workspace, cross_border_only=cross_border_only
+        )
+        if r0 == c0:  # a diagonal tile: each pair once, with the lower index as the row
+            scores[workspace.lower(r1 - r0)] = 0.0
+        return extract(scores, tile, wanted)
 
 
 class Scorer(ABC):
@@ -91,6 +161,14 @@ class Scorer(ABC):
         ``workspace`` holds one worker's reusable buffers (the result may live in them, valid until
         its next use); ``cross_border_only`` zeroes every pair that is not Japan-India.
         """
+
+    def tiles(self, kernel: str = "auto") -> TileSource:
+        """What execution backends score tiles with (by default ``block`` then selection; ``kernel`` unused).
+
+        A scorer with a faster way of keeping only the cells that matter overrides it; a backend that
+        runs tiles in other processes sends what this returns, so it should be small and picklable.
+        """
+        return _BlockTiles(self)
 
     @abstractmethod
     def one_vs_all(self, row: int) -> Scores:

@@ -1,10 +1,12 @@
 """Ranking every pair, or every organisation's best partners, in tiles: no n x n matrix is ever held.
 
 All pairs are computed in square tiles of the upper triangle (each unordered pair once, always with
-the lower index as the row), by any :class:`~matchmaker.core.scoring.contract.Scorer`'s ``block``. The
-best ``k`` per organisation or overall are kept by thresholded selection with ties resolved by index
-(:mod:`matchmaker.core.scoring.selection`), so results do not depend on the tile size, the number of
-workers or the backend that runs the tiles. Backends are chosen by name from ``BACKENDS``.
+the lower index as the row), from a scorer's :meth:`~matchmaker.core.scoring.contract.Scorer.tiles`.
+A tile yields the cells that may be among the best (:mod:`~matchmaker.core.scoring.selection`), which
+are merged exactly with ties resolved by index, so results do not depend on the tile size, the number
+of workers or the backend that runs the tiles. Backends are chosen by name from ``BACKENDS`` (``local``:
+threads of this process; ``dask``, registered by :mod:`matchmaker.cluster` when it is imported: the
+processes of a Dask cluster), or passed as a function.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # installed with scikit-learn
@@ -23,15 +25,15 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # i
 from matchmaker.core.errors import SettingsError
 from matchmaker.core.registry import Registry
 from matchmaker.core.scoring.buffers import Workspace
-from matchmaker.core.scoring.contract import Scorer
-from matchmaker.core.scoring.plan import CANONICAL
-from matchmaker.core.scoring.selection import BestPairs, BestPartners, Candidates, Tile
+from matchmaker.core.scoring.contract import Scorer, TileSource
+from matchmaker.core.scoring.layout import CANONICAL
+from matchmaker.core.scoring.selection import BestPairs, BestPartners, Cells, Tile, Wanted
 from matchmaker.core.vectors import FloatArray, IntArray
 
 Progress = Callable[[int, int], None]  # (done, total) organisations
 
 TILE_MAX = 1024  # rows (and columns) per tile: large enough for efficient products, small enough for cache
-_CELL_BYTES = 64  # working memory per tile cell and worker: three score buffers, masks, candidates
+_CELL_BYTES = 64  # working memory per tile cell and worker: block-pair products, kept cells, selection state
 
 
 def available_workers() -> int:
@@ -45,11 +47,11 @@ def available_workers() -> int:
 def block_rows_for(n: int, memory_budget_mb: float, *, workers: int = 1) -> int:
     """Rows (and columns) per tile so every worker's tile buffers together fit the memory budget.
 
-    A tile of t x t pairs needs about ``_CELL_BYTES`` per pair and worker (score buffers, masks and
-    candidates); the fused matrices themselves are not part of the budget. The side is a multiple of
-    ``CANONICAL`` (smaller tiles would recompute canonical blocks), capped at ``TILE_MAX`` (larger tiles
-    only lose cache locality) and at ``n``; ``CANONICAL`` rows is the floor whatever the budget
-    (``CANONICAL**2 * _CELL_BYTES`` = 16 MiB a worker).
+    A tile of t x t pairs needs about ``_CELL_BYTES`` per pair and worker (the block pairs' products,
+    the kept cells, the selection state); the vectors themselves are not part of the budget. The side
+    is a multiple of ``CANONICAL`` (smaller tiles would recompute canonical blocks), capped at
+    ``TILE_MAX`` (larger tiles only lose cache locality) and at ``n``; ``CANONICAL`` rows is the floor
+    whatever the budget (``CANONICAL**2 * _CELL_BYTES`` = 16 MiB a worker).
 
     >>> block_rows_for(100_000, 512, workers=2)
     1024
@@ -68,13 +70,49 @@ def block_rows_for(n: int, memory_budget_mb: float, *, workers: int = 1) -> int:
 
 
 def tiles_of(n: int, side: int) -> list[Tile]:
-    """The tiles (row start, row stop, column start, column stop) of the upper triangle, in the order scored."""
+    """The tiles (row start, row stop, column start, column stop) of the upper triangle, in the order scored.
+
+    The diagonal tiles come first: they give every organisation a threshold (its k-th best among its
+    neighbours in the tile) before the tiles that share its rows and columns are handed out.
+
+    >>> tiles_of(5, 2)
+    [(0, 2, 0, 2), (2, 4, 2, 4), (4, 5, 4, 5), (0, 2, 2, 4), (0, 2, 4, 5), (2, 4, 4, 5)]
+    """
     starts = range(0, n, side)
-    return [(r, min(n, r + side), c, min(n, c + side)) for r in starts for c in starts if c >= r]
+    diagonal = [(r, min(n, r + side), r, min(n, r + side)) for r in starts]
+    return diagonal + [(r, min(n, r + side), c, min(n, c + side)) for r in starts for c in starts if c > r]
+
+
+def work_of(n: int, side: int, canonical: int) -> tuple[list[Tile], list[Tile]]:
+    """The tiles of a run in its two phases.
+
+    First the pairs within each canonical block (when the source has blocks: ``canonical`` > 0), one
+    small tile per block: they give every organisation a threshold before any other tile is handed
+    out, so no tile has to keep its own best for organisations it knows nothing about. Then every tile
+    of the upper triangle, without those pairs (``own_blocks=False``). Each unordered pair is in
+    exactly one tile.
+
+    >>> first, second = work_of(1500, 1024, 512)
+    >>> first
+    [(0, 512, 0, 512), (512, 1024, 512, 1024), (1024, 1500, 1024, 1500)]
+    >>> second
+    [(0, 1024, 0, 1024), (0, 1024, 1024, 1500)]
+    """
+    if canonical <= 0:
+        return [], tiles_of(n, side)
+    first = [(b, min(n, b + canonical), b, min(n, b + canonical)) for b in range(0, n, canonical)]
+    # A tile within one canonical block has nothing left after the first phase.
+    second = [t for t in tiles_of(n, side) if (t[3] - 1) // canonical > t[0] // canonical]
+    return first, second
+
+
+def tile_work(tile: Tile) -> int:
+    r0, r1, c0, c1 = tile
+    return (r1 - r0) * (c1 - c0) // (2 if r0 == c0 else 1)
 
 
 def run_tiles_locally(
-    scorer: Scorer,
+    source: TileSource,
     collector: BestPartners | BestPairs,
     side: int,
     *,
@@ -84,50 +122,47 @@ def run_tiles_locally(
 ) -> None:
     """The ``local`` backend: score every tile in threads of this process, merging candidates in order.
 
-    Workers (threads; numpy and BLAS release the GIL) score and select; the calling thread merges.
-    BLAS is held to one thread meanwhile, so the workers, not BLAS, share the cores.
+    Workers (threads; numpy, BLAS and the compiled kernel release the GIL) score and select; the
+    calling thread merges. BLAS is held to one thread meanwhile, so the workers, not BLAS, share the
+    cores, and a product's rounding does not depend on how BLAS would have split it.
     """
-    n = scorer.n
-    tiles = tiles_of(n, side)
-    work = [(r1 - r0) * (c1 - c0) for r0, r1, c0, c1 in tiles]
-    total, done = max(1, sum(work)), 0
+    n = source.n
+    first, second = work_of(n, side, source.canonical)
+    total, done = max(1, sum(map(tile_work, first + second))), 0
     local = threading.local()
 
-    def score(tile: Tile, snapshot: Any) -> Candidates:
+    def score(tile: Tile, wanted: Wanted, own_blocks: bool) -> Cells:
         workspace = getattr(local, "workspace", None)
         if workspace is None:
             workspace = local.workspace = Workspace()
-        r0, r1, c0, c1 = tile
-        scores = scorer.block(slice(r0, r1), slice(c0, c1), workspace=workspace, cross_border_only=cross_border_only)
-        if r0 == c0:  # a diagonal tile: each pair once, with the lower index as the row
-            scores[workspace.lower(r1 - r0)] = 0.0
-        return collector.extract(scores, tile, snapshot)
+        return source.candidates(
+            tile, wanted, workspace=workspace, cross_border_only=cross_border_only, own_blocks=own_blocks
+        )
 
-    def merged(count: int, found: Candidates) -> None:
+    def merged(tile: Tile, found: Cells) -> None:
         nonlocal done
         collector.merge(found)
-        done += count
+        done += tile_work(tile)
         if progress is not None:
             progress(min(n, n * done // total), n)
 
     workers = available_workers() if n_jobs is None else max(1, n_jobs)
-    # One BLAS thread always: the workers share the cores, and a product's rounding does not depend
-    # on how BLAS would have split it between threads.
     with threadpool_limits(limits=1, user_api="blas"):
-        if workers == 1 or len(tiles) < 2:
-            for tile, count in zip(tiles, work, strict=True):
-                merged(count, score(tile, collector.snapshot(tile)))
-        else:
+        for tiles, own_blocks in ((first, True), (second, False)):
+            if workers == 1 or len(tiles) < 2:
+                for tile in tiles:
+                    merged(tile, score(tile, collector.snapshot(tile), own_blocks))
+                continue
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                pending: deque[tuple[int, Future[Candidates]]] = deque()
-                for tile, count in zip(tiles, work, strict=True):
-                    pending.append((count, pool.submit(score, tile, collector.snapshot(tile))))
+                pending: deque[tuple[Tile, Future[Cells]]] = deque()
+                for tile in tiles:
+                    pending.append((tile, pool.submit(score, tile, collector.snapshot(tile), own_blocks)))
                     if len(pending) >= 2 * workers:
-                        count_done, future = pending.popleft()
-                        merged(count_done, future.result())
+                        done_tile, future = pending.popleft()
+                        merged(done_tile, future.result())
                 while pending:
-                    count_done, future = pending.popleft()
-                    merged(count_done, future.result())
+                    done_tile, future = pending.popleft()
+                    merged(done_tile, future.result())
     if progress is not None:
         progress(n, n)
 
@@ -141,11 +176,11 @@ def tile_side(n: int, block_rows: int | None, memory_budget_mb: float, workers: 
 
 
 class Backend(Protocol):
-    """Runs every tile of ``scorer`` through ``collector`` (see ``run_tiles_locally`` for the arguments)."""
+    """Runs every tile of ``source`` through ``collector`` (see ``run_tiles_locally`` for the arguments)."""
 
     def __call__(
         self,
-        scorer: Scorer,
+        source: TileSource,
         collector: BestPartners | BestPairs,
         side: int,
         *,
@@ -158,6 +193,10 @@ class Backend(Protocol):
 BACKENDS: Registry[Backend] = Registry("execution backend", {"local": run_tiles_locally})
 
 
+def _backend(backend: str | Backend) -> Backend:
+    return BACKENDS.get_entry(backend) if isinstance(backend, str) else backend
+
+
 def top_partners_all(
     scorer: Scorer,
     k: int,
@@ -166,23 +205,25 @@ def top_partners_all(
     memory_budget_mb: float = 512.0,
     progress: Progress | None = None,
     n_jobs: int | None = None,
-    backend: str = "local",
+    backend: str | Backend = "local",
+    kernel: str = "auto",
 ) -> tuple[IntArray, FloatArray]:
     """The k best partners of every organisation, computed in tiles without the n x n matrix.
 
     Returns ``(index, score)``, both (n, k): row a lists a's partners by descending score, ties by
     index, only scores above 0; unused places hold index -1 and score 0. The result does not depend
     on ``block_rows`` (the tile side, else chosen from ``memory_budget_mb``), ``n_jobs`` (threads,
-    default the available cores) or the backend.
+    default the available cores), the backend (a name in ``BACKENDS`` or a backend) or the kernel
+    (:func:`~matchmaker.core.scoring.kernels.choose_kernel`).
     """
     if k < 1:
         raise SettingsError(f"top must be at least 1, got {k}")
-    run = BACKENDS.get_entry(backend)
+    run = _backend(backend)
     workers = available_workers() if n_jobs is None else max(1, n_jobs)
-    collector = BestPartners(scorer.n, k, scorer.dtype)
-    run(
-        scorer, collector, tile_side(scorer.n, block_rows, memory_budget_mb, workers), progress=progress, n_jobs=workers
-    )
+    source = scorer.tiles(kernel)
+    collector = BestPartners(scorer.n, k, scorer.dtype, fast=source.fast)
+    side = tile_side(scorer.n, block_rows, memory_budget_mb, workers)
+    run(source, collector, side, progress=progress, n_jobs=workers)
     return collector.index, collector.score.astype(np.float64)
 
 
@@ -195,20 +236,23 @@ def top_pairs(
     memory_budget_mb: float = 512.0,
     progress: Progress | None = None,
     n_jobs: int | None = None,
-    backend: str = "local",
+    backend: str | Backend = "local",
+    kernel: str = "auto",
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """The k best unordered pairs (a < b), computed in tiles without the full n x n matrix.
 
     Returns (a, b, score) sorted by descending score, then a, then b. Ties at the k-th place are
-    resolved by index, so the result does not depend on the tile size, the thread count or the backend.
+    resolved by index, so the result does not depend on the tile size, the thread count, the backend
+    or the kernel.
     """
     if k < 1:
         raise SettingsError(f"top must be at least 1, got {k}")
-    run = BACKENDS.get_entry(backend)
+    run = _backend(backend)
     workers = available_workers() if n_jobs is None else max(1, n_jobs)
-    collector = BestPairs(k, scorer.dtype)
+    source = scorer.tiles(kernel)
+    collector = BestPairs(k, scorer.dtype, fast=source.fast)
     run(
-        scorer,
+        source,
         collector,
         tile_side(scorer.n, block_rows, memory_budget_mb, workers),
         cross_border_only=cross_border_only,

@@ -4,7 +4,9 @@ A pair is left out (scored 0) when one of its organisations is not allowed, when
 enablers says so, when both belong to one group (the same government, the same parent organisation)
 or when it is listed (declined, an existing partnership). :class:`Restricted` applies a
 :class:`PairFilter` to a scorer, so every ranking built on it (all pairs in tiles, one organisation
-against everyone) leaves those pairs out by construction, without scoring more pairs to make up.
+against everyone) leaves those pairs out by construction, without scoring more pairs to make up; on
+the tile kernels the rules are tested on each cell before it counts towards anyone's best
+(:mod:`~matchmaker.core.scoring.rules`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matchmaker.core.profile import Profile
-from matchmaker.core.scoring.contract import Scorer
+from matchmaker.core.scoring.contract import Scorer, TileSource
 from matchmaker.core.scoring.formula import PairComponents
 from matchmaker.core.scoring.reasons import REASON_FLOOR, Reason
+from matchmaker.core.scoring.rules import CellRules
+from matchmaker.core.scoring.tiles import TileScorer
 from matchmaker.core.vectors import IntArray, Scores
 
 BoolArray = NDArray[np.bool_]
@@ -69,6 +73,10 @@ class PairFilter:
                     keep[np.searchsorted(rows, x[hit]), np.searchsorted(cols, y[hit])] = False
         return keep
 
+    def cells(self, n: int) -> CellRules:
+        """These rules as the tile kernels test them, cell by cell, for a population of ``n``."""
+        return CellRules.of(n, allowed=self.allowed, one_of=self.one_of, groups=self.groups, pairs=self.pairs)
+
     def row(self, row: int, n: int) -> BoolArray:
         """Which organisations may be paired with ``row`` (itself included: scorers never pair a row with itself)."""
         keep: BoolArray = self.mask(np.array([row]), np.arange(n))[0]
@@ -107,6 +115,14 @@ class Restricted(Scorer):
         keep = self.rules.mask(_indices(rows, self.n), _indices(cols, self.n))
         np.multiply(scores, keep, out=scores)
         return scores
+
+    def tiles(self, kernel: str = "auto") -> TileSource:
+        """The inner scorer's tiles with the rules tested cell by cell before selection, when it has a
+        tile kernel; else its blocks, filtered, then selection."""
+        source = self.inner.tiles(kernel)
+        if isinstance(source, TileScorer) and source.rules is None:
+            return source.restricted(self.rules.cells(self.n))
+        return super().tiles(kernel)
 
     def one_vs_all(self, row: int) -> Scores:
         return np.where(self.rules.row(row, self.n), self.inner.one_vs_all(row), 0.0)

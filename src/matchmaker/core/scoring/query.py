@@ -318,6 +318,22 @@ def top_partners(
     return best, scores[best]
 
 
+def _largest(values: Scores, size: int) -> IntArray:
+    """The indices (ascending) of ``size`` largest positive values, ties at the cut by lower index.
+
+    A partition of the positive values and two comparisons: ``argpartition`` is several times slower
+    on the many zeros and ties of a bound.
+    """
+    positive = np.flatnonzero(values > 0)
+    if size >= positive.size:
+        return positive
+    kept = values[positive]
+    cut = np.partition(kept, kept.size - size)[kept.size - size]
+    above = positive[kept > cut]
+    at = positive[kept == cut][: size - above.size]
+    return np.sort(np.concatenate([above, at]))
+
+
 def _top_partners_pruned(
     query: _OneAgainstAll, k: int, allowed: NDArray[np.bool_] | None
 ) -> tuple[IntArray, Scores] | None:
@@ -349,12 +365,12 @@ def _top_partners_pruned(
     if allowed is not None:
         bound[~allowed] = 0.0
     first_size = min(n, max(256, 8 * k))
-    first = np.argpartition(bound, n - first_size)[n - first_size :] if first_size < n else np.arange(n)
-    first = np.sort(first[bound[first] > 0])
+    first = _largest(bound, first_size)
     scored = exact(first)
     cut = np.partition(scored, scored.size - k)[scored.size - k] if scored.size >= k else 0.0
-    rest = np.flatnonzero(bound >= max(cut, SMALLEST[np.dtype(query.dtype)]))
-    rest = rest[~np.isin(rest, first, assume_unique=True)]
+    reaches = bound >= max(cut, SMALLEST[np.dtype(query.dtype)])
+    reaches[first] = False
+    rest = np.flatnonzero(reaches)
     if rest.size > n // 4:
         return None  # the bound prunes little here: score everyone
     scores = np.zeros(n, dtype=query.dtype)

@@ -1,20 +1,72 @@
 """Keeping the best k while tiles are scored: candidates chosen by threshold, merged exactly.
 
-Ties are resolved by index everywhere, so what is kept does not depend on the order tiles arrive in,
-their size or the number of workers.
+A tile yields *cells* (row, column, score, flags): every pair that may still be among the best k of
+its row's organisation (flag 1) or its column's (flag 2), or among the best k pairs (flag 1). What
+"may" means is given by a :class:`Wanted`: each organisation's k-th best so far (its threshold), and
+for an organisation without k partners yet, the k-th best of the tile itself. Merging keeps, per
+organisation (or overall), the k best cells by score, ties by lower index.
+
+A cell is offered at most once (each unordered pair is scored in one tile), and every cell among the
+final best k is always offered, so what is kept does not depend on the order tiles arrive in, their
+size, the number of workers or the kernel that selected them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from matchmaker.core.scoring.query import SMALLEST
 from matchmaker.core.vectors import IntArray, Scores
 
 Tile = tuple[int, int, int, int]  # row start, row stop, column start, column stop
-Candidates = tuple[IntArray, IntArray, Scores]  # (organisation or a, partner or b, score)
+Cells = tuple[IntArray, IntArray, Scores, NDArray[np.int8]]  # row, column, score, flags (1: row's, 2: column's)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a tile must yield: the thresholds of its rows and columns as they stood when it was handed out.
+
+    ``rows`` holds each tile row's organisation's k-th best score so far (0 while fewer than k are
+    known) and ``cols`` the columns'; for the best pairs overall, ``rows`` is one value (the k-th best
+    pair so far) and ``cols`` is None.
+    """
+
+    k: int
+    rows: Scores
+    cols: Scores | None = None
+
+    @property
+    def pairs(self) -> bool:
+        return self.cols is None
+
+
+def kernel_state(wanted: Wanted, dtype: Any, smallest: Any, *, diagonal: bool = False) -> tuple[NDArray[Any], ...]:
+    """The selection state a fused kernel updates while it scores a tile (see ``kernels_numba.block_cells``).
+
+    Each line's floor (its threshold, at least the smallest positive score), whether it is open
+    (threshold 0: it keeps the tile's own k best in a heap), and the heaps with their fill counts. On a
+    diagonal tile the rows and the columns are the same organisations: they share one state, so an
+    organisation's heap holds its pairs on both sides of the diagonal.
+    """
+
+    def side(thresholds: Scores) -> tuple[NDArray[Any], ...]:
+        floor = np.maximum(thresholds, smallest).astype(dtype)
+        return (
+            floor,
+            np.ascontiguousarray(thresholds == 0),
+            np.empty((thresholds.size, wanted.k), dtype=dtype),
+            np.zeros(thresholds.size, dtype=np.int64),
+        )
+
+    row_floor, row_open, row_heaps, row_counts = side(wanted.rows)
+    if diagonal and wanted.cols is not None:
+        return row_floor, row_floor, row_open, row_open, row_heaps, row_counts, row_heaps, row_counts
+    col_floor, col_open, col_heaps, col_counts = side(wanted.cols if wanted.cols is not None else np.zeros(1, dtype))
+    return row_floor, col_floor, row_open, col_open, row_heaps, row_counts, col_heaps, col_counts
 
 
 def _select(scores: Scores, threshold: Scores, k: int, axis: int) -> tuple[IntArray, IntArray]:
@@ -48,31 +100,106 @@ def _select(scores: Scores, threshold: Scores, k: int, axis: int) -> tuple[IntAr
     return r.astype(np.int64), c.astype(np.int64)
 
 
+def extract_own_block(scores: Scores, tile: Tile, wanted: Wanted) -> Cells:
+    """The cells of a diagonal tile (zero on and below the diagonal) that may be among each one's k best.
+
+    Its rows and columns are the same organisations: each one's floor is its threshold or, higher,
+    the k-th best of its pairs in the tile (one partition of the tile made symmetric).
+    """
+    r0 = tile[0]
+    size = scores.shape[0]
+    floor = np.maximum(wanted.rows, SMALLEST[scores.dtype]).astype(scores.dtype)
+    if size > wanted.k:
+        both = scores + scores.T
+        kth = np.partition(both, size - wanted.k, axis=1)[:, size - wanted.k]
+        np.maximum(floor, kth, out=floor)
+    passed = (scores >= floor[:, None]).view(np.int8) | ((scores >= floor[None, :]).view(np.int8) << 1)
+    r, c = np.divmod(np.flatnonzero(passed), size)
+    return r.astype(np.int64) + r0, c.astype(np.int64) + r0, scores[r, c], passed[r, c]
+
+
+def extract(scores: Scores, tile: Tile, wanted: Wanted) -> Cells:
+    """The cells of a scored tile (already zero where a pair is not this tile's) that ``wanted`` asks for."""
+    r0, _, c0, _ = tile
+    if wanted.cols is None:
+        floor = max(float(wanted.rows[0]), SMALLEST[scores.dtype])
+        r, c = np.divmod(np.flatnonzero(scores >= floor), scores.shape[1])
+        values = scores[r, c]
+        if values.size > wanted.k:
+            kth = np.partition(values, values.size - wanted.k)[values.size - wanted.k]
+            keep = values >= kth
+            r, c, values = r[keep], c[keep], values[keep]
+        return r.astype(np.int64) + r0, c.astype(np.int64) + c0, values, np.ones(r.size, dtype=np.int8)
+    rows_r, cols_r = _select(scores, wanted.rows, wanted.k, axis=1)
+    rows_c, cols_c = _select(scores, wanted.cols, wanted.k, axis=0)
+    flags = np.concatenate([np.full(rows_r.size, 1, dtype=np.int8), np.full(rows_c.size, 2, dtype=np.int8)])
+    return (
+        np.concatenate([rows_r, rows_c]) + r0,
+        np.concatenate([cols_r, cols_c]) + c0,
+        np.concatenate([scores[rows_r, cols_r], scores[rows_c, cols_c]]),
+        flags,
+    )
+
+
+PartialPartners = tuple[IntArray, IntArray, Scores]  # organisations (ascending), their best partners and scores
+
+
 class BestPartners:
-    """The k best partners of every organisation so far, merged exactly (score, then lower index)."""
+    """The k best partners of every organisation so far, merged exactly (score, then lower index).
 
-    def __init__(self, n: int, k: int, dtype: Any) -> None:
+    ``rows`` (ascending) restricts it to some organisations: a worker's share of the tiles keeps only
+    the organisations of its tiles, and hands back a :data:`PartialPartners` (``partial``) for an exact
+    merge with the others' (``absorb``). ``fast`` merges with the compiled kernel (numba), which keeps
+    exactly what the numpy merge keeps.
+    """
+
+    def __init__(self, n: int, k: int, dtype: Any, *, fast: bool = False, rows: IntArray | None = None) -> None:
         self.k = k
-        self.index = np.full((n, k), -1, dtype=np.int64)
-        self.score = np.zeros((n, k), dtype=dtype)
-        self.threshold = np.zeros(n, dtype=dtype)  # the k-th best so far, 0 until k are known
+        self.fast = fast
+        self.rows = rows
+        size = n if rows is None else rows.size
+        self.index = np.full((size, k), -1, dtype=np.int64)
+        self.score = np.zeros((size, k), dtype=dtype)
+        self.threshold = np.zeros(size, dtype=dtype)  # the k-th best so far, 0 until k are known
+        self.floor = np.zeros(size, dtype=dtype)  # a lower bound of the final k-th best, known beforehand
 
-    def snapshot(self, tile: Tile) -> tuple[Scores, Scores]:
+    def _slots(self, org: IntArray) -> IntArray:
+        return org if self.rows is None else np.searchsorted(self.rows, org)
+
+    def _span(self, start: int, stop: int) -> slice:
+        if self.rows is None:
+            return slice(start, stop)
+        first, last = np.searchsorted(self.rows, (start, stop))
+        return slice(int(first), int(last))
+
+    def raise_floor(self, floor: Scores) -> None:
+        """Lower bounds of every organisation's final k-th best (all n of them), known from elsewhere."""
+        mine = floor if self.rows is None else floor[self.rows]
+        np.maximum(self.floor, mine.astype(self.floor.dtype, copy=False), out=self.floor)
+
+    def snapshot(self, tile: Tile) -> Wanted:
         r0, r1, c0, c1 = tile
-        return self.threshold[r0:r1].copy(), self.threshold[c0:c1].copy()
+        known = np.maximum(self.threshold, self.floor)
+        return Wanted(self.k, known[self._span(r0, r1)].copy(), known[self._span(c0, c1)].copy())
 
-    def extract(self, scores: Scores, tile: Tile, snapshot: tuple[Scores, Scores]) -> Candidates:
-        r0, _, c0, _ = tile
-        rows_r, cols_r = _select(scores, snapshot[0], self.k, axis=1)
-        rows_c, cols_c = _select(scores, snapshot[1], self.k, axis=0)
-        org = np.concatenate([rows_r + r0, cols_c + c0])
-        partner = np.concatenate([cols_r + c0, rows_c + r0])
-        return org, partner, np.concatenate([scores[rows_r, cols_r], scores[rows_c, cols_c]])
-
-    def merge(self, found: Candidates) -> None:
-        org, partner, score = found
+    def merge(self, found: Cells) -> None:
+        rows, cols, score, flags = found
+        mine, theirs = (flags & 1) > 0, (flags & 2) > 0
+        org = self._slots(np.concatenate([rows[mine], cols[theirs]]))
+        partner = np.concatenate([cols[mine], rows[theirs]])
+        values = np.concatenate([score[mine], score[theirs]]).astype(self.score.dtype, copy=False)
         if not org.size:
             return
+        if self.fast:
+            from matchmaker.core.scoring.kernels import numba_kernels
+
+            compiled = numba_kernels()
+            assert compiled is not None
+            compiled.merge_partners(self.index, self.score, self.threshold, org, partner, values)
+            return
+        self._merge(org, partner, values)
+
+    def _merge(self, org: IntArray, partner: IntArray, score: Scores) -> None:
         k = self.k
         affected = np.unique(org)
         held = self.index[affected] >= 0
@@ -92,38 +219,72 @@ class BestPartners:
         full = self.index[affected, k - 1] >= 0
         self.threshold[affected] = np.where(full, self.score[affected, k - 1], 0)
 
+    def partial(self) -> PartialPartners:
+        """The organisations with at least one partner so far, and their best partners and scores."""
+        held = np.flatnonzero(self.index[:, 0] >= 0)
+        orgs = held if self.rows is None else self.rows[held]
+        return orgs.astype(np.int64), self.index[held], self.score[held]
+
+    def absorb(self, part: PartialPartners) -> None:
+        """Merge another collector's partial result in (it holds other tiles' pairs: no pair twice)."""
+        orgs, index, score = part
+        slot_rows, slots = np.nonzero(index >= 0)
+        if slot_rows.size:
+            flags = np.ones(slot_rows.size, dtype=np.int8)
+            self.merge((orgs[slot_rows], index[slot_rows, slots], score[slot_rows, slots], flags))
+
+
+def merge_partials(parts: list[PartialPartners], n: int, k: int, dtype: Any, *, fast: bool = False) -> PartialPartners:
+    """The exact merge of partial results of disjoint sets of tiles: each organisation's k best of all.
+
+    >>> a = (np.array([0, 2]), np.array([[1, -1], [3, -1]]), np.array([[0.5, 0.0], [0.4, 0.0]]))
+    >>> b = (np.array([0]), np.array([[4, 5]]), np.array([[0.5, 0.9]]))
+    >>> orgs, index, score = merge_partials([a, b], 6, 2, np.float64)
+    >>> orgs.tolist(), index.tolist(), score.tolist()
+    ([0, 2], [[5, 1], [3, -1]], [[0.9, 0.5], [0.4, 0.0]])
+    """
+    rows = np.unique(np.concatenate([p[0] for p in parts])) if parts else np.zeros(0, dtype=np.int64)
+    merged = BestPartners(n, k, dtype, fast=fast, rows=rows)
+    for part in parts:
+        merged.absorb(part)
+    return merged.partial()
+
 
 class BestPairs:
     """The k best unordered pairs so far, merged exactly (score, then a, then b)."""
 
-    def __init__(self, k: int, dtype: Any) -> None:
+    def __init__(self, k: int, dtype: Any, *, fast: bool = False) -> None:
         self.k = k
+        self.fast = fast
         self.a = np.zeros(0, dtype=np.int64)
         self.b = np.zeros(0, dtype=np.int64)
         self.score = np.zeros(0, dtype=dtype)
         self.threshold = np.zeros(1, dtype=dtype)
+        self.floor = np.zeros(1, dtype=dtype)  # a lower bound of the final k-th best pair, known beforehand
 
-    def snapshot(self, tile: Tile) -> Scores:
-        return self.threshold.copy()
+    def raise_floor(self, floor: Scores) -> None:
+        """A lower bound of the final k-th best pair score, known from elsewhere (other processes' tiles)."""
+        np.maximum(self.floor, floor.astype(self.floor.dtype, copy=False), out=self.floor)
 
-    def extract(self, scores: Scores, tile: Tile, snapshot: Scores) -> Candidates:
-        r0, _, c0, _ = tile
-        floor = max(snapshot[0], SMALLEST[scores.dtype])
-        r, c = np.divmod(np.flatnonzero(scores >= floor), scores.shape[1])
-        values = scores[r, c]
-        if values.size > self.k:
-            kth = np.partition(values, values.size - self.k)[values.size - self.k]
-            keep = values >= kth
-            r, c, values = r[keep], c[keep], values[keep]
-        return r.astype(np.int64) + r0, c.astype(np.int64) + c0, values
+    def snapshot(self, tile: Tile) -> Wanted:
+        return Wanted(self.k, np.maximum(self.threshold, self.floor))
 
-    def merge(self, found: Candidates) -> None:
-        a, b, score = found
+    def merge(self, found: Cells) -> None:
+        a, b, score, _ = found
         if not a.size:
             return
         a, b = np.concatenate([self.a, a]), np.concatenate([self.b, b])
-        score = np.concatenate([self.score, score])
+        score = np.concatenate([self.score, score.astype(self.score.dtype, copy=False)])
         order = np.lexsort((b, a, -score))[: self.k]
         self.a, self.b, self.score = a[order], b[order], score[order]
         if self.score.size == self.k:
             self.threshold[0] = self.score[-1]
+
+    def partial(self) -> tuple[IntArray, IntArray, Scores]:
+        """The best pairs so far: (a, b, score)."""
+        return self.a, self.b, self.score
+
+    def absorb(self, part: tuple[IntArray, IntArray, Scores]) -> None:
+        """Merge another collector's best pairs in (it holds other tiles' pairs: no pair twice)."""
+        a, b, score = part
+        self.merge((a, b, score, np.ones(a.size, dtype=np.int8)))

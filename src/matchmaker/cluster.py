@@ -1,0 +1,251 @@
+"""Running all-pairs work on a Dask cluster: the ``dask`` execution backend (``pip install 'matchmaker[dask]'``).
+
+The tiles become tasks (rectangles of a few tiles each); the scorer's tile source (its per-dimension
+layout) is sent to every worker once (``scatter``, one copy per worker process); each task keeps the
+best partners of the organisations of its own tiles and returns them, and the partial results are
+merged exactly in a tree of merge tasks. Like the local backend, the run has two phases: first the
+pairs within each canonical block, merged into every organisation's threshold, which the second
+phase's tasks start from. Nothing n x n is ever held, and a worker's memory beyond the layout is
+that of a tile (the tile budget) plus its task's partial result.
+
+Every task is a pure function of the layout and its tiles, and the merges keep each organisation's
+k best by score and then index, so the answer is exactly the local backend's whatever the number of
+workers, the order tasks finish in, or a worker lost on the way (the scheduler runs its tasks again).
+
+Without an address a :class:`distributed.LocalCluster` of worker processes is started for the run.
+Importing this module imports Dask; it also registers the backend as ``dask`` in ``BACKENDS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from matchmaker.core.errors import MatchmakerError
+from matchmaker.core.scoring.buffers import Workspace
+from matchmaker.core.scoring.contract import TileSource
+from matchmaker.core.scoring.execution import BACKENDS, Progress, available_workers, tile_work, work_of
+from matchmaker.core.scoring.selection import BestPairs, BestPartners, Tile, merge_partials
+
+try:
+    import distributed
+except ImportError as err:  # pragma: no cover - the extra is installed wherever this module is used
+    raise MatchmakerError("the dask engine needs Dask: pip install 'matchmaker[dask]'") from err
+
+TASK_TILES = 4  # a task scores up to TASK_TILES x TASK_TILES tiles (the same rows and columns: shared thresholds)
+FIRST_PHASE_BLOCKS = 8  # canonical blocks a first-phase task scores
+FAN_IN = 8  # partial results merged by one merge task
+CONNECT_TIMEOUT_S = 10.0
+
+_local = threading.local()
+
+
+def _workspace() -> Workspace:
+    """This worker thread's buffers; BLAS held to one thread in this worker process (as locally)."""
+    found = getattr(_local, "workspace", None)
+    if found is None:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+        threadpool_limits(limits=1, user_api="blas")  # for the process: tasks run in its threads
+        found = _local.workspace = Workspace()
+    return found
+
+
+def score_tiles(
+    source: TileSource,
+    tiles: Sequence[Tile],
+    own_blocks: bool,
+    k: int,
+    pairs: bool,
+    cross_border_only: bool,
+    floor: Any,
+) -> Any:
+    """A task: score ``tiles`` in turn, keeping the best of their organisations; their partial result.
+
+    ``floor`` is every organisation's threshold from the first phase (or the best pairs' k-th score),
+    or None.
+    """
+    workspace = _workspace()
+    collector: BestPartners | BestPairs
+    if pairs:
+        collector = BestPairs(k, source.dtype, fast=source.fast)
+    else:
+        spans = [np.arange(a, b) for r0, r1, c0, c1 in tiles for a, b in ((r0, r1), (c0, c1))]
+        collector = BestPartners(source.n, k, source.dtype, fast=source.fast, rows=np.unique(np.concatenate(spans)))
+    if floor is not None:
+        collector.raise_floor(floor)
+    for tile in tiles:
+        found = source.candidates(
+            tile,
+            collector.snapshot(tile),
+            workspace=workspace,
+            cross_border_only=cross_border_only,
+            own_blocks=own_blocks,
+        )
+        collector.merge(found)
+    return collector.partial()
+
+
+def merge_parts(n: int, k: int, dtype: Any, fast: bool, pairs: bool, *parts: Any) -> Any:
+    """A task: the exact merge of partial results of disjoint sets of tiles."""
+    if pairs:
+        collector = BestPairs(k, dtype, fast=fast)
+        for part in parts:
+            collector.absorb(part)
+        return collector.partial()
+    return merge_partials(list(parts), n, k, dtype, fast=fast)
+
+
+def floor_of(n: int, k: int, dtype: Any, pairs: bool, part: Any) -> Any:
+    """A task: the thresholds a merged partial result gives (0 where fewer than k are known)."""
+    if pairs:
+        _, _, score = part
+        return np.array([score[k - 1] if score.size >= k else 0], dtype=dtype)
+    orgs, index, score = part
+    floor = np.zeros(n, dtype=dtype)
+    full = index[:, k - 1] >= 0
+    floor[orgs[full]] = score[full, k - 1]
+    return floor
+
+
+def _groups(tiles: list[Tile], side: int, per_task: int) -> list[list[Tile]]:
+    """Second-phase tiles in rectangles of ``per_task`` x ``per_task`` tiles, one task each."""
+    found: dict[tuple[int, int], list[Tile]] = {}
+    span = side * per_task
+    for tile in tiles:
+        found.setdefault((tile[0] // span, tile[2] // span), []).append(tile)
+    return list(found.values())
+
+
+def _tree(client: Any, parts: list[Any], merge: Any) -> Any:
+    """Merge futures ``FAN_IN`` at a time until one is left."""
+    while len(parts) > 1:
+        parts = [client.submit(merge, *parts[i : i + FAN_IN]) for i in range(0, len(parts), FAN_IN)]
+    return parts[0]
+
+
+def run_on_client(
+    client: Any,
+    source: TileSource,
+    collector: BestPartners | BestPairs,
+    side: int,
+    *,
+    cross_border_only: bool = False,
+    progress: Progress | None = None,
+) -> None:
+    """Every tile of ``source`` as tasks on ``client``'s cluster; the merged result into ``collector``."""
+    n, k, pairs = source.n, collector.k, isinstance(collector, BestPairs)
+    first, second = work_of(n, side, source.canonical)
+    scattered = client.scatter(source, broadcast=True, hash=False)
+    merge = _Merge(n, k, source.dtype, source.fast, pairs)
+    leaves = []
+    for i in range(0, len(first), FIRST_PHASE_BLOCKS):
+        group = first[i : i + FIRST_PHASE_BLOCKS]
+        leaves.append((group, client.submit(score_tiles, scattered, group, True, k, pairs, cross_border_only, None)))
+    first_root = _tree(client, [future for _, future in leaves], merge) if leaves else None
+    floor = None if first_root is None else client.submit(floor_of, n, k, source.dtype, pairs, first_root)
+    second_leaves = []
+    for group in _groups(second, side, TASK_TILES):
+        future = client.submit(score_tiles, scattered, group, False, k, pairs, cross_border_only, floor)
+        second_leaves.append((group, future))
+    parts = ([first_root] if first_root is not None else []) + [future for _, future in second_leaves]
+    root = _tree(client, parts, merge) if parts else None
+    work = {future.key: sum(map(tile_work, group)) for group, future in leaves + second_leaves}
+    total, done = max(1, sum(work.values())), 0
+    for finished in distributed.as_completed([future for _, future in leaves + second_leaves], loop=client.loop):
+        done += work[finished.key]
+        if progress is not None:
+            progress(min(n, n * done // total), n)
+    if root is not None:
+        collector.absorb(root.result())
+    if progress is not None:
+        progress(n, n)
+
+
+@dataclass(frozen=True)
+class _Merge:
+    """``merge_parts`` with the run's constants bound (a picklable callable for the merge tasks)."""
+
+    n: int
+    k: int
+    dtype: Any
+    fast: bool
+    pairs: bool
+
+    def __call__(self, *parts: Any) -> Any:
+        return merge_parts(self.n, self.k, self.dtype, self.fast, self.pairs, *parts)
+
+
+def _check_address(address: str) -> None:
+    """MatchmakerError unless ``address`` reads as a scheduler's (checked before a client is made)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as err:
+        raise MatchmakerError(
+            f"{address!r} is not a Dask scheduler address ({err}); give one like tcp://10.0.0.5:8786"
+        ) from None
+
+
+@dataclass(frozen=True)
+class DaskBackend:
+    """The ``dask`` execution backend: ``address`` is the scheduler's (None: a local cluster for the run).
+
+    ``workers`` is the number of worker processes of a local cluster (default: the run's ``n_jobs``,
+    else the available cores); each has one thread, as BLAS and the kernel are held to one.
+    """
+
+    address: str | None = None
+    workers: int | None = None
+    timeout: float | None = None  # seconds to reach the scheduler (default CONNECT_TIMEOUT_S)
+
+    def __call__(
+        self,
+        source: TileSource,
+        collector: BestPartners | BestPairs,
+        side: int,
+        *,
+        cross_border_only: bool = False,
+        progress: Progress | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        with self.client(n_jobs) as client:
+            run_on_client(client, source, collector, side, cross_border_only=cross_border_only, progress=progress)
+
+    @contextlib.contextmanager
+    def client(self, n_jobs: int | None = None) -> Iterator[Any]:
+        """A client of the scheduler at ``address``, or of a local cluster started (and stopped) for it."""
+        if self.address is not None:
+            _check_address(self.address)
+            timeout = CONNECT_TIMEOUT_S if self.timeout is None else self.timeout
+            try:
+                client = distributed.Client(self.address, timeout=timeout, set_as_default=False)
+            except (OSError, TimeoutError, ValueError):
+                raise MatchmakerError(
+                    f"cannot reach the Dask scheduler at {self.address!r} within {timeout:g} s; start one "
+                    "with 'dask scheduler' and its workers with 'dask worker ADDRESS', or leave out --scheduler "
+                    "for a local cluster"
+                ) from None
+            with client:
+                yield client
+            return
+        workers = self.workers or n_jobs or available_workers()
+        with (
+            distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+            ) as cluster,
+            distributed.Client(cluster, set_as_default=False) as client,
+        ):
+            yield client
+
+
+if "dask" not in BACKENDS:
+    BACKENDS.register("dask", DaskBackend())
