@@ -49,7 +49,7 @@ class TileScorer:
     ...                                                            ("c", "gpu time", "legal advice")]]
     >>> tiles = Population.fit(orgs).scorer().tiles("numpy")
     >>> tiles.block(slice(0, 3), slice(0, 3)).round(3).tolist()
-    [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    [[0.0, 1.0, 0.25], [1.0, 0.0, 0.0], [0.25, 0.0, 0.0]]
     >>> rows, cols, scores, flags = tiles.candidates((0, 3, 0, 3), Wanted(1, np.zeros(3), np.zeros(3)))
     >>> rows.tolist(), cols.tolist(), flags.tolist()  # (a, b) is the best pair of both a (1) and b (2)
     ([0], [1], [3])
