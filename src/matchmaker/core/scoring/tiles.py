@@ -51,8 +51,8 @@ class TileScorer:
     >>> tiles.block(slice(0, 3), slice(0, 3)).round(3).tolist()
     [[0.0, 1.0, 0.25], [1.0, 0.0, 0.0], [0.25, 0.0, 0.0]]
     >>> rows, cols, scores, flags = tiles.candidates((0, 3, 0, 3), Wanted(1, np.zeros(3), np.zeros(3)))
-    >>> rows.tolist(), cols.tolist(), flags.tolist()  # (a, b) is the best pair of both a (1) and b (2)
-    ([0], [1], [3])
+    >>> rows.tolist(), cols.tolist(), flags.tolist()  # (a, b): best of both a (1) and b (2); (a, c): c's best
+    ([0, 0], [1, 2], [3, 2])
     """
 
     layout: SupportLayout
