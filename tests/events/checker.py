@@ -53,11 +53,12 @@ class Rules:
             self.minimum[p.id] = kind.min_meetings if p.min_meetings is None else p.min_meetings
             self.per_session[p.id] = kind.max_per_session
         asked: dict[tuple[str, str], set[tuple[str, str]]] = {}
-        self.status: dict[tuple[str, str], str] = {}
+        said: dict[tuple[str, str], set[str]] = {}
         for r in event.requests:
             asked.setdefault(_key(r.by, r.to), set()).add((r.by, r.to))
-        for key in asked:
-            statuses = {r.status for r in event.requests if _key(r.by, r.to) == key}
+            said.setdefault(_key(r.by, r.to), set()).add(r.status)
+        self.status: dict[tuple[str, str], str] = {}
+        for key, statuses in said.items():
             if "declined" in statuses:
                 self.status[key] = "declined"
             elif "accepted" in statuses or len(asked[key]) == 2:
@@ -163,7 +164,8 @@ def violations(event: Event, candidates: Sequence[Candidate | tuple[str, str, fl
         found.append(f"levels reported {[lv.value for lv in result.levels]}, recomputed {list(levels)}")
     if abs(result.objective - levels[4] / 1000) > 1e-9:
         found.append(f"objective {result.objective} is not the total score {levels[4] / 1000}")
-    order = [(rules.slot_order.index(m.slot), m.table) for m in result.meetings]
+    position = {s: k for k, s in enumerate(rules.slot_order)}
+    order = [(position.get(m.slot, -1), m.table) for m in result.meetings]
     if order != sorted(order):
         found.append("meetings are not in slot order")
     return found

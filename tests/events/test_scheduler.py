@@ -32,12 +32,13 @@ def test_every_schedule_obeys_every_rule(method: str, generated: tuple[Event, li
     assert not result.time_limited
 
 
+@pytest.mark.parametrize("method", ["optimal", "integrated"])
 @QUICK
 @given(generated=events(max_participants=5, max_slots=3))
-def test_small_events_reach_the_brute_force_optimum(generated: tuple[Event, list[Candidate]]) -> None:
+def test_small_events_reach_the_brute_force_optimum(method: str, generated: tuple[Event, list[Candidate]]) -> None:
     event, candidates = generated
     assume(search_space(event, candidates) <= 20_000)
-    result = run(event, candidates)
+    result = run(event, candidates, method=method)
     assert signed(result) == brute_force(event, candidates)
     assert result.status == "optimal"
     assert result.gap == 0.0
@@ -187,7 +188,7 @@ def test_bad_candidates_are_one_clear_error(candidates: list[Any], match: str) -
 @pytest.mark.parametrize(
     ("options", "match"),
     [
-        ({"method": "fastest"}, "unknown scheduling method 'fastest'; accepted: optimal, greedy"),
+        ({"method": "fastest"}, "unknown scheduling method 'fastest'; accepted: optimal, integrated, greedy"),
         ({"time_limit": 0}, "time_limit must be a positive number of seconds, got 0"),
         ({"gap": 1.5}, "gap must be at least 0 and below 1, got 1.5"),
     ],

@@ -70,6 +70,7 @@ DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_GAP = 1e-4
 _ACCEPTED, _REQUESTED, _RECOMMENDED = 0, 1, 2
 _TIER_SOURCE: tuple[Source, ...] = ("accepted", "requested", "recommended")
+_NO_BOUND = 2**62  # a level whose run ended before the solver had a bound
 
 
 def score_units(score: float) -> int:
@@ -156,7 +157,8 @@ class Schedule:
     ``status`` is ``"optimal"`` when every level reaches its bound. ``objective`` and ``bound`` are the
     last level (the total score of the meetings); ``gap`` is ``(bound - objective) / bound``. The levels
     give each value and bound. ``time_limited`` says a solver run stopped at the time limit (only then can
-    two runs on the same input differ).
+    two runs on the same input differ). ``stages`` counts what each stage did (pairs, pairs selected,
+    placed greedily, placed by repair, dropped, filled), for diagnosis.
     """
 
     status: Status
@@ -169,6 +171,7 @@ class Schedule:
     unscheduled_requests: tuple[UnscheduledRequest, ...]
     method: str
     time_limited: bool = False
+    stages: tuple[tuple[str, int], ...] = ()
 
     def agenda(self, org: str) -> tuple[Meeting, ...]:
         """The meetings of ``org``, in time order."""
@@ -602,7 +605,7 @@ def _solve_levels(
             model.mip.add_row(-short_cols, -np.inf, float(total))
         else:
             offset = {"accepted requests": accepted, "open requests": requested, "score": units}[name]
-            bounds.append(math.floor(out.bound + 1e-6) + offset if math.isfinite(out.bound) else 2**62)
+            bounds.append(math.floor(out.bound + 1e-6) + offset if math.isfinite(out.bound) else _NO_BOUND)
             if name != "score":
                 model.mip.add_row(objective, value, np.inf)
     return _Levels(
@@ -676,8 +679,11 @@ def _repair(
 
 def _place_session(
     inst: _Instance, session: int, edges: list[int], state: _State, deadline: float
-) -> tuple[dict[int, int], bool]:
-    """Place one session's selected pairs into its slots; returns edge -> slot and whether no run was cut short."""
+) -> tuple[dict[int, int], int, bool]:
+    """Place one session's selected pairs into its slots.
+
+    Returns edge -> slot, how many the greedy pass placed, and whether no repair run was cut short.
+    """
     allowed = {e: np.flatnonzero(inst.common(e) & (inst.session == session)) for e in edges}
     degree: dict[int, int] = {}
     for e in edges:
@@ -707,6 +713,7 @@ def _place_session(
             busy[a, best] = busy[b, best] = True
             tables[best] -= 1
     complete = True
+    greedy = len(place)
     if len(place) < len(edges):
         # a dropped pair costs its level: accepted first, then open requests, then score
         weight = {
@@ -719,7 +726,7 @@ def _place_session(
             complete &= done
             if len(place) == len(edges) or time.monotonic() > deadline:
                 break
-    return place, complete
+    return place, greedy, complete
 
 
 # -- the methods ----------------------------------------------------------------------------------------------
@@ -762,17 +769,18 @@ class _Solved:
     bounds: tuple[int, int, int, int, int] | None
     proven: bool
     time_limited: bool
+    stages: dict[str, int] = field(default_factory=dict)
 
 
 def _solve_greedy(inst: _Instance, deadline: float, gap: float, progress: Callable[[str], None] | None) -> _Solved:
-    return _Solved(_greedy(inst), None, False, False)
+    state = _greedy(inst)
+    return _Solved(state, None, False, False, {"pairs": len(inst.ea), "placed": len(state.placed)})
 
 
 def _selection_columns(inst: _Instance) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     edge, group = [], []
     for e in range(len(inst.ea)):
-        shared = inst.common(e)
-        for k in np.unique(inst.session[shared]):
+        for k in np.unique(inst.session[inst.common(e)]):
             edge.append(e)
             group.append(int(k))
     return np.array(edge, dtype=np.int64), np.array(group, dtype=np.int64)
@@ -787,14 +795,40 @@ def _integrated_columns(inst: _Instance) -> tuple[NDArray[np.int64], NDArray[np.
     return np.array(edge, dtype=np.int64), np.array(group, dtype=np.int64)
 
 
+def _integrated(
+    inst: _Instance,
+    start: _State,
+    deadline: float,
+    gap: float,
+    progress: Callable[[str], None] | None,
+    columns: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
+) -> _Solved:
+    """The exact model over every (pair, slot) choice, solved level by level from ``start``."""
+    edge, slot = columns if columns is not None else _integrated_columns(inst)
+    stages = {"pairs": len(inst.ea), "integrated_columns": len(edge)}
+    if len(edge) == 0:
+        return _Solved(start, _levels(inst, ()), True, False, stages)
+    exact = _build(inst, edge, slot, integrated=True)
+    result = _solve_levels(inst, exact, exact.start(inst, start.placed), deadline, gap, progress, "scheduling exactly")
+    picked = np.flatnonzero(result.values[: len(edge)] > 0.5)
+    state = _State(inst)
+    for j in sorted(picked, key=lambda j: int(edge[j])):
+        state.place(int(edge[j]), int(slot[j]))
+    return _Solved(state, result.bounds, result.optimal, result.time_limited, stages)
+
+
+def _solve_integrated(inst: _Instance, deadline: float, gap: float, progress: Callable[[str], None] | None) -> _Solved:
+    return _integrated(inst, _greedy(inst), deadline, gap, progress)
+
+
 def _solve_optimal(inst: _Instance, deadline: float, gap: float, progress: Callable[[str], None] | None) -> _Solved:
     started = time.monotonic()
     budget = deadline - started
     col_edge, col_group = _selection_columns(inst)
     state = _State(inst)
+    stages = {"pairs": len(inst.ea), "selection_columns": len(col_edge)}
     if len(col_edge) == 0:
-        levels = _levels(inst, ())
-        return _Solved(state, levels, True, False)
+        return _Solved(state, _levels(inst, ()), True, False, stages)
     model = _build(inst, col_edge, col_group, integrated=False)
     selection = _solve_levels(
         inst, model, model.start(inst, {}), started + 0.75 * budget, gap, progress, "selecting pairs"
@@ -802,32 +836,37 @@ def _solve_optimal(inst: _Instance, deadline: float, gap: float, progress: Calla
     chosen = np.flatnonzero(selection.values[: len(col_edge)] > 0.5)
     session_of = {int(col_edge[j]): int(col_group[j]) for j in chosen}
     complete = True
+    greedy = 0
     if progress is not None:
         progress("placing pairs in slots")
     for k in range(inst.n_sessions):
         edges = sorted(e for e, g in session_of.items() if g == k)
-        place, done = _place_session(inst, k, edges, state, deadline)
+        place, placed_greedily, done = _place_session(inst, k, edges, state, deadline)
         complete &= done
+        greedy += placed_greedily
         for e in sorted(place):
             state.place(e, place[e])
+    placed = len(state.placed)
     _fill(inst, state, range(len(inst.ea)))
+    stages |= {
+        "selected": len(session_of),
+        "placed_greedily": greedy,
+        "placed_by_repair": placed - greedy,
+        "dropped": len(session_of) - placed,
+        "filled": len(state.placed) - placed,
+    }
     bounds = selection.bounds
     reached = _levels(inst, state.placed)
     limited = selection.time_limited or not complete
     if _meets(reached, bounds):
-        return _Solved(state, bounds, selection.optimal and not limited, limited)
-    integrated_edge, integrated_slot = _integrated_columns(inst)
-    if len(integrated_edge) <= INTEGRATED_MAX_COLUMNS and time.monotonic() < deadline:
-        exact = _build(inst, integrated_edge, integrated_slot, integrated=True)
-        result = _solve_levels(
-            inst, exact, exact.start(inst, state.placed), deadline, gap, progress, "scheduling exactly"
-        )
-        picked = np.flatnonzero(result.values[: len(integrated_edge)] > 0.5)
-        better = _State(inst)
-        for j in sorted(picked, key=lambda j: int(integrated_edge[j])):
-            better.place(int(integrated_edge[j]), int(integrated_slot[j]))
-        return _Solved(better, result.bounds, result.optimal, limited or result.time_limited)
-    return _Solved(state, bounds, False, limited)
+        return _Solved(state, bounds, selection.optimal and not limited, limited, stages)
+    columns = _integrated_columns(inst)
+    if len(columns[0]) <= INTEGRATED_MAX_COLUMNS and time.monotonic() < deadline:
+        exact = _integrated(inst, state, deadline, gap, progress, columns)
+        exact.stages = stages | exact.stages
+        exact.time_limited |= limited
+        return exact
+    return _Solved(state, bounds, False, limited, stages)
 
 
 def _meets(reached: tuple[int, ...], bounds: tuple[int, ...]) -> bool:
@@ -836,7 +875,11 @@ def _meets(reached: tuple[int, ...], bounds: tuple[int, ...]) -> bool:
 
 
 SchedulerMethod = Callable[[_Instance, float, float, Callable[[str], None] | None], _Solved]
-SCHEDULERS: Mapping[str, SchedulerMethod] = {"optimal": _solve_optimal, "greedy": _solve_greedy}
+SCHEDULERS: Mapping[str, SchedulerMethod] = {
+    "optimal": _solve_optimal,
+    "integrated": _solve_integrated,
+    "greedy": _solve_greedy,
+}
 
 
 # -- the result -------------------------------------------------------------------------------------------------
@@ -1003,12 +1046,12 @@ def _result(inst: _Instance, solved: _Solved, method: str) -> Schedule:
     names = tuple(LEVELS)
     senses: tuple[Literal["max", "min"], ...] = ("max", "min", "min", "max", "max")
     levels = tuple(
-        Level(name, sense, value, None if bounds is None else bound)
+        Level(name, sense, value, None if bounds is None or bound == _NO_BOUND else bound)
         for name, sense, value, bound in zip(names, senses, reached, bounds or (None,) * 5, strict=True)
     )
     optimal = bounds is not None and solved.proven and _meets(reached, bounds)
     objective = reached[4] / SCORE_SCALE
-    bound = None if bounds is None else max(bounds[4], reached[4]) / SCORE_SCALE
+    bound = None if bounds is None or bounds[4] == _NO_BOUND else max(bounds[4], reached[4]) / SCORE_SCALE
     gap = None if bound is None else (0.0 if bound <= 0 else round((bound - objective) / bound, 6))
     why = _Why(inst, state, solved.proven and not solved.time_limited)
     count = state.count
@@ -1042,6 +1085,7 @@ def _result(inst: _Instance, solved: _Solved, method: str) -> Schedule:
         unscheduled_requests=tuple(sorted(unscheduled, key=lambda r: (r.status != "accepted", r.by, r.to))),
         method=method,
         time_limited=solved.time_limited,
+        stages=tuple(solved.stages.items()),
     )
 
 
@@ -1064,9 +1108,10 @@ def schedule(
     candidates : iterable of Candidate or (a, b, score)
         Recommended pairs of participants with their scores (and reasons, for agendas); a pair given
         twice keeps its higher score. Requested pairs need not be candidates (their score is then 0).
-    method : {"optimal", "greedy"}
-        ``"optimal"`` solves the lexicographic objective with HiGHS (see the module's notes);
-        ``"greedy"`` places pairs best first, for comparison.
+    method : {"optimal", "integrated", "greedy"}
+        ``"optimal"`` solves the lexicographic objective with HiGHS in stages (see the module's notes);
+        ``"integrated"`` solves the exact (pair, slot) model from the greedy schedule (slower, for
+        comparison and small events); ``"greedy"`` places pairs best first, for comparison.
     time_limit : float
         Seconds for the whole run; a solver run cut short keeps the best schedule found so far and
         the result says ``time_limited``.
