@@ -41,7 +41,10 @@ class Rules:
                 self.open_tables[slot.id] = tables
         self.people = {p.id: p for p in event.participants}
         self.available = {
-            p.id: set(self.slot_order) if p.available is None else set(p.available) for p in event.participants
+            p.id: set(self.slot_order)
+            if p.available is None
+            else {s for s in self.slot_order if s in p.available or self.slot_session[s] in p.available}
+            for p in event.participants
         }
         self.maximum: dict[str, int | None] = {}
         self.minimum: dict[str, int] = {}

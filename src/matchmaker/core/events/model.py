@@ -162,7 +162,8 @@ class ParticipationType(_Frozen):
 class Participant(_Frozen):
     """An organisation taking part: a shipped profile's id or a registered attendee's.
 
-    ``available`` lists the slot ids the participant can meet in (None: every slot). ``min_meetings``
+    ``available`` lists the slots the participant can meet in, by slot id or session id (a session means
+    all its slots; None: every slot). ``min_meetings``
     and ``max_meetings`` default to the participation type's; when both are given the tighter maximum
     applies.
     """
@@ -311,11 +312,27 @@ class Event(_Frozen):
         return tuple(t for t in self.tables if t in names)
 
     def available(self, participant: Participant) -> tuple[str, ...]:
-        """The slot ids ``participant`` can meet in, in time order."""
+        """The slot ids ``participant`` can meet in, in time order (a session id stands for its slots)."""
         if participant.available is None:
             return tuple(slot.id for slot in self.slots)
         chosen = set(participant.available)
-        return tuple(slot.id for slot in self.slots if slot.id in chosen)
+        return tuple(slot.id for slot in self.slots if slot.id in chosen or self.session_of[slot.id] in chosen)
+
+    def knows_slot(self, name: str) -> bool:
+        """Whether ``name`` is a slot id or a session id (what ``available`` accepts)."""
+        return name in self.slot_by_id or any(session.id == name for session in self.sessions)
+
+    def limit_problem(self, participant: Participant) -> str | None:
+        """Why ``participant``'s limits contradict each other (a minimum above the maximum), or None."""
+        if participant.type not in self.types:
+            return None
+        limits = self.limits(participant)
+        if limits.max_meetings is None or limits.min_meetings <= limits.max_meetings:
+            return None
+        return (
+            f"minimum of {limits.min_meetings} meetings is above the maximum of {limits.max_meetings} "
+            f"(the tighter of the participant's and type {participant.type!r}'s); give at most {limits.max_meetings}"
+        )
 
     def limits(self, participant: Participant) -> Limits:
         """``participant``'s minimum, maximum and per-session maximum: the tighter of their own and their type's."""
@@ -429,6 +446,17 @@ def _event_problems(event: Event) -> list[tuple[str, str, str]]:
                             )
                         )
 
+    for s, session in enumerate(event.sessions):
+        for t, slot in enumerate(session.slots):
+            if slot.id in session_ids:
+                add(
+                    (
+                        f"sessions[{s}].slots[{t}].id",
+                        slot.id,
+                        f"slot id {slot.id!r} is also a session id; slots and sessions need different ids",
+                    )
+                )
+
     ids: dict[str, int] = {}
     for k, participant in enumerate(event.participants):
         where = f"participants[{k}]"
@@ -451,19 +479,18 @@ def _event_problems(event: Event) -> list[tuple[str, str, str]]:
             )
             continue
         for t, slot_id in enumerate(participant.available or ()):
-            if slot_id not in slot_ids:
-                add((f"{where}.available[{t}]", slot_id, f"unknown slot {slot_id!r}; accepted: {_accepted(slot_ids)}"))
-        limits = event.limits(participant)
-        if limits.max_meetings is not None and limits.min_meetings > limits.max_meetings:
-            add(
-                (
-                    f"{where}.min_meetings",
-                    str(limits.min_meetings),
-                    f"minimum of {limits.min_meetings} meetings is above the maximum of {limits.max_meetings} "
-                    f"(the tighter of the participant's and type {participant.type!r}'s); "
-                    f"give at most {limits.max_meetings}",
+            if not event.knows_slot(slot_id):
+                add(
+                    (
+                        f"{where}.available[{t}]",
+                        slot_id,
+                        f"unknown slot or session {slot_id!r}; accepted: the sessions {_accepted(session_ids)} "
+                        f"or their slots {_accepted(slot_ids)}",
+                    )
                 )
-            )
+        contradiction = event.limit_problem(participant)
+        if contradiction is not None:
+            add((f"{where}.min_meetings", str(event.limits(participant).min_meetings), contradiction))
 
     def known(field: str, org: str) -> bool:
         if org not in ids:
@@ -650,6 +677,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+_PATTERNS = {
+    r"^[a-z0-9][a-z0-9-]{0,63}$": "must be lowercase letters, digits and hyphens, starting with a letter or digit "
+    "(at most 64), as profile ids are",
+    r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$": f"must be {_SLOT_ID_RULE}",
+}
+
+
 def _union_branch(loc: tuple[Any, ...]) -> bool:
     """Whether ``loc`` ends in a union branch name: a slot's tables are a number, names or nothing."""
     return len(loc) >= 2 and loc[-2] == "tables" and isinstance(loc[-1], str) and len(loc) > 2
@@ -682,6 +716,16 @@ def _problems(err: ValidationError, file: str) -> list[Problem]:
             message = f"missing required field {loc[-1]!r}"
         elif kind == "timezone_aware":
             message = f"must include a UTC offset, e.g. 2025-03-01T10:00:00+09:00, got {_short(e['input'])}"
+        elif kind == "string_pattern_mismatch":
+            words = _PATTERNS.get(e["ctx"]["pattern"], f"must match {e['ctx']['pattern']}")
+            message = f"{words}, got {_short(e['input'])}"
+        elif kind in ("too_short", "too_long"):
+            limit = e["ctx"]["min_length" if kind == "too_short" else "max_length"]
+            size = (
+                len(e["input"]) if isinstance(e["input"], list | tuple | dict | str) else e["ctx"].get("actual_length")
+            )
+            bound = "least" if kind == "too_short" else "most"
+            message = f"needs at {bound} {limit} {'entry' if limit == 1 else 'entries'}, got {size}"
         elif kind == "literal_error":
             message = f"{e['msg'].lower()}, got {_short(e['input'])}"
         elif union:
@@ -727,3 +771,28 @@ def event_from_data(data: Any, file: str = "") -> Event:
         return Event.model_validate(dict(data))
     except ValidationError as err:
         raise EventError(_problems(err, file)) from err
+
+
+def changed(event: Event, file: str = "", **fields: Any) -> Event:
+    """A copy of ``event`` with ``fields`` replaced, validated again as a whole.
+
+    For a second run (add ``confirmed`` and ``cancelled`` meetings), late registrations (more
+    ``participants``) or new ``requests``.
+
+    Raises
+    ------
+    EventError
+        If the changed event is inconsistent, naming the field.
+
+    Examples
+    --------
+    >>> event = event_from_data({"name": "Demo", "tables": 1, "participants": [{"id": "a"}, {"id": "b"}],
+    ...     "sessions": [{"id": "am", "start": "2025-03-01T10:00:00+09:00", "minutes": 20, "count": 2}]})
+    >>> later = changed(event, confirmed=[{"a": "a", "b": "b", "slot": "am-2", "table": "T01"}])
+    >>> [(m.a, m.b, m.slot) for m in later.confirmed]
+    [('a', 'b', 'am-2')]
+    """
+    data = event.model_dump(mode="json", exclude_defaults=True)
+    for name, value in fields.items():
+        data[name] = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
+    return event_from_data(data, file)

@@ -1,0 +1,101 @@
+"""Schedules, agendas and summaries as plain JSON documents (for ``--format json`` and the API).
+
+``schedule_document`` is the shape of issue 11: ``status``, ``objective``, ``bound``, ``meetings`` (slot,
+start, table, a, b, score, source) and ``unmet_minimums`` (id, meetings, minimum, why), plus the gap,
+the levels of the objective and the requests that could not be met.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matchmaker.core.events.model import Event
+from matchmaker.core.events.scheduler import Meeting, Schedule
+from matchmaker.core.events.summary import Summary
+
+
+def meeting_view(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "slot": meeting.slot,
+        "start": meeting.start.isoformat(),
+        "minutes": meeting.minutes,
+        "table": meeting.table,
+        "a": meeting.a,
+        "b": meeting.b,
+        "score": meeting.score,
+        "source": meeting.source,
+        "reasons": list(meeting.reasons),
+    }
+
+
+def schedule_document(result: Schedule) -> dict[str, Any]:
+    """The whole schedule as one JSON-ready document.
+
+    >>> from matchmaker.core.events.model import event_from_data
+    >>> from matchmaker.core.events.scheduler import schedule
+    >>> event = event_from_data({"name": "Demo", "tables": 1, "participants": [{"id": "a"}, {"id": "b"}],
+    ...     "sessions": [{"id": "am", "start": "2025-03-01T10:00:00+09:00", "minutes": 20, "count": 1}]})
+    >>> doc = schedule_document(schedule(event, [("a", "b", 0.5)]))
+    >>> doc["status"], doc["objective"], doc["meetings"][0]["start"], doc["unmet_minimums"]
+    ('optimal', 0.5, '2025-03-01T10:00:00+09:00', [])
+    """
+    return {
+        "status": result.status,
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": result.gap,
+        "time_limited": result.time_limited,
+        "method": result.method,
+        "levels": [{"name": lv.name, "sense": lv.sense, "value": lv.value, "bound": lv.bound} for lv in result.levels],
+        "meetings": [meeting_view(m) for m in result.meetings],
+        "unmet_minimums": [
+            {"id": u.id, "meetings": u.meetings, "minimum": u.minimum, "why": u.why} for u in result.unmet_minimums
+        ],
+        "unscheduled_requests": [
+            {"by": r.by, "to": r.to, "status": r.status, "why": r.why} for r in result.unscheduled_requests
+        ],
+    }
+
+
+def agenda_document(event: Event, result: Schedule, org: str) -> dict[str, Any]:
+    """One participant's meetings (with the partner's id) as a JSON-ready document."""
+    unmet = next((u for u in result.unmet_minimums if u.id == org), None)
+    return {
+        "event": event.name,
+        "id": org,
+        "meetings": [meeting_view(m) | {"partner": m.b if m.a == org else m.a} for m in result.agenda(org)],
+        "unmet_minimum": None
+        if unmet is None
+        else {"meetings": unmet.meetings, "minimum": unmet.minimum, "why": unmet.why},
+    }
+
+
+def summary_document(summary: Summary) -> dict[str, Any]:
+    """The organiser's summary as a JSON-ready document."""
+    return {
+        "event": summary.event,
+        "status": summary.status,
+        "meetings": summary.meetings,
+        "by_source": dict(summary.by_source),
+        "cross_border": summary.cross_border,
+        "same_country": summary.same_country,
+        "unknown_country": summary.unknown_country,
+        "missed_minimums": [
+            {"id": p.id, "meetings": p.meetings, "minimum": p.minimum, "why": p.missed_minimum} for p in summary.missed
+        ],
+        "participants": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "type": p.type,
+                "country": p.country,
+                "meetings": p.meetings,
+                "minimum": p.minimum,
+                "maximum": p.maximum,
+            }
+            for p in summary.participants
+        ],
+        "slots": [
+            {"slot": s.slot, "start": s.start.isoformat(), "tables": s.tables, "used": s.used} for s in summary.slots
+        ],
+    }
