@@ -209,3 +209,14 @@ def test_scheduling_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
 def test_an_event_without_candidates_or_participants_schedules_nothing() -> None:
     result = run(event_from_data(basic_event()), [])
     assert (result.status, result.meetings, result.objective, result.gap) == ("optimal", (), 0.0, 0.0)
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(generated=events(max_participants=7, max_slots=5))
+def test_larger_small_events_reach_the_brute_force_optimum(generated: tuple[Event, list[Candidate]]) -> None:
+    event, candidates = generated
+    assume(search_space(event, candidates) <= 200_000)
+    result = run(event, candidates)
+    assert signed(result) == brute_force(event, candidates)
+    assert result.status == "optimal"
