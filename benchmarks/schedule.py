@@ -16,7 +16,9 @@ Each event is built the same way, deterministically from ``--seed``:
 For each size the optimal scheduler (``method="optimal"``) and the greedy baseline (best pair first) are
 timed (wall and CPU seconds); the checker of tests/events/checker.py counts constraint violations in both
 (imported from there, one copy of the rules); the levels, bounds and gap are reported. ``--integrated``
-also runs the exact (pair, slot) model from the greedy start at the sizes given, to compare.
+also runs the exact (pair, slot) model from the greedy start at the sizes given, to compare;
+``--minimum N`` sets every type's minimum to N, so that minimums cannot all be met (a stress test of the
+minimum-target levels). Each stage's wall seconds come from the scheduler's progress reports.
 
 Targets: 1,000 participants within 60 s with a gap of at most 2%; 3,000 within 5 minutes; 0 violations.
 
@@ -36,6 +38,7 @@ import random
 import resource
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +85,7 @@ def candidate_pairs(profiles: list[Profile], top: int) -> list[Candidate]:
     return [Candidate(ids[a], ids[int(index[a, j])], float(score[a, j])) for a, j in zip(rows, cols, strict=True)]
 
 
-def build_event(n: int, seed: int) -> tuple[Event, list[Candidate], list[Profile]]:
+def build_event(n: int, seed: int, minimum: int | None = None) -> tuple[Event, list[Candidate], list[Profile]]:
     profiles = list(synthesise(load_folder(default_profiles_dir()), n, seed=seed).profiles)
     candidates = candidate_pairs(profiles, TOP)
     rng = random.Random(seed)
@@ -116,7 +119,7 @@ def build_event(n: int, seed: int) -> tuple[Event, list[Candidate], list[Profile
         {
             "name": f"Benchmark day, {n} participants",
             "tables": n // 4,
-            "types": TYPES,
+            "types": TYPES if minimum is None else {k: v | {"min_meetings": minimum} for k, v in TYPES.items()},
             "sessions": sessions,
             "participants": participants,
             "requests": requests,
@@ -126,18 +129,31 @@ def build_event(n: int, seed: int) -> tuple[Event, list[Candidate], list[Profile
     return event, candidates, profiles
 
 
-def _timed(event: Event, candidates: list[Candidate], **options: Any) -> tuple[Schedule, float, float]:
+def _timed(event: Event, candidates: list[Candidate], **options: Any) -> tuple[Schedule, Timing]:
+    """The schedule, its wall and CPU seconds, and the wall seconds of each stage (from its progress reports)."""
+    marks: list[tuple[str, float]] = []
     wall, cpu = time.perf_counter(), time.process_time()
-    result = schedule(event, candidates, **options)
-    return result, time.perf_counter() - wall, time.process_time() - cpu
+    result = schedule(event, candidates, progress=lambda stage: marks.append((stage, time.perf_counter())), **options)
+    end = time.perf_counter()
+    stages = {
+        name: round(later - at, 2) for (name, at), later in zip(marks, [t for _, t in marks[1:]] + [end], strict=True)
+    }
+    return result, Timing(end - wall, time.process_time() - cpu, stages)
 
 
-def _summary(result: Schedule, wall: float, cpu: float, violations: int, best: Schedule | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Timing:
+    wall: float
+    cpu: float
+    stages: dict[str, float]
+
+
+def _summary(result: Schedule, timing: Timing, violations: int, best: Schedule | None) -> dict[str, Any]:
     levels = {lv.name: {"value": lv.value, "bound": lv.bound} for lv in result.levels}
     out: dict[str, Any] = {
         "status": result.status,
-        "seconds": round(wall, 2),
-        "cpu_seconds": round(cpu, 2),
+        "seconds": round(timing.wall, 2),
+        "cpu_seconds": round(timing.cpu, 2),
         "meetings": len(result.meetings),
         "objective": result.objective,
         "bound": result.bound,
@@ -148,15 +164,16 @@ def _summary(result: Schedule, wall: float, cpu: float, violations: int, best: S
         "violations": violations,
         "time_limited": result.time_limited,
         "stages": dict(result.stages),
+        "stage_seconds": timing.stages,
     }
     if best is not None and best.bound:
         out["score_vs_optimal_bound"] = round(result.objective / best.bound, 4)
     return out
 
 
-def run(n: int, seed: int, integrated: bool) -> dict[str, Any]:
+def run(n: int, seed: int, integrated: bool, minimum: int | None = None) -> dict[str, Any]:
     started = time.perf_counter()
-    event, candidates, _ = build_event(n, seed)
+    event, candidates, _ = build_event(n, seed, minimum)
     built = time.perf_counter() - started
     checker = _checker()
     statuses = event.requested_pairs
@@ -169,13 +186,13 @@ def run(n: int, seed: int, integrated: bool) -> dict[str, Any]:
         "build_seconds": round(built, 2),
     }
     limit = TIME_LIMITS.get(n, 300.0)
-    best, wall, cpu = _timed(event, candidates, time_limit=limit)
-    out["optimal"] = _summary(best, wall, cpu, len(checker.violations(event, candidates, best)), None)
-    greedy, wall, cpu = _timed(event, candidates, method="greedy", time_limit=limit)
-    out["greedy"] = _summary(greedy, wall, cpu, len(checker.violations(event, candidates, greedy)), best)
+    best, timing = _timed(event, candidates, time_limit=limit)
+    out["optimal"] = _summary(best, timing, len(checker.violations(event, candidates, best)), None)
+    greedy, timing = _timed(event, candidates, method="greedy", time_limit=limit)
+    out["greedy"] = _summary(greedy, timing, len(checker.violations(event, candidates, greedy)), best)
     if integrated:
-        exact, wall, cpu = _timed(event, candidates, method="integrated", time_limit=limit)
-        out["integrated"] = _summary(exact, wall, cpu, len(checker.violations(event, candidates, exact)), best)
+        exact, timing = _timed(event, candidates, method="integrated", time_limit=limit)
+        out["integrated"] = _summary(exact, timing, len(checker.violations(event, candidates, exact)), best)
     return out
 
 
@@ -210,9 +227,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000, 3000])
     parser.add_argument("--integrated", type=int, nargs="*", default=[], help="sizes at which to run it too")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--minimum", type=int, help="every type's minimum meetings (a stress test of the minimum targets)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    results = [run(n, args.seed, n in args.integrated) for n in args.sizes]
+    results = [run(n, args.seed, n in args.integrated, args.minimum) for n in args.sizes]
     report = {
         "benchmark": "schedule",
         "machine": {"python": platform.python_version(), "platform": platform.platform()},

@@ -431,6 +431,7 @@ class _Model:
     col_group: NDArray[np.int64]  # session (selection) or slot (integrated)
     shortfall_of: NDArray[np.int64]  # participant of each shortfall column
     n_cols: int
+    rows: tuple[sp.csr_matrix, FloatArray, FloatArray, FloatArray]  # matrix, row lower, row upper, column upper
 
     def start(self, inst: _Instance, chosen: Mapping[int, int]) -> FloatArray:
         """A feasible start: ``chosen`` maps edge -> group; shortfalls and the worst computed from it."""
@@ -526,15 +527,17 @@ def _build(inst: _Instance, col_edge: NDArray[np.int64], col_group: NDArray[np.i
     col_upper = np.concatenate(
         [np.ones(m), residual_min[short_of].astype(np.float64), [float(residual_min.max(initial=0))]]
     )
-    mip = Mip(
-        matrix,
-        np.concatenate(lowers) if lowers else np.zeros(0),
-        np.concatenate(uppers) if uppers else np.zeros(0),
-        np.zeros(n_cols),
-        col_upper,
-        np.ones(n_cols, dtype=bool),
+    row_lower = np.concatenate(lowers) if lowers else np.zeros(0)
+    row_upper = np.concatenate(uppers) if uppers else np.zeros(0)
+    mip = Mip(matrix, row_lower, row_upper, np.zeros(n_cols), col_upper, np.ones(n_cols, dtype=bool))
+    return _Model(
+        mip=mip,
+        col_edge=col_edge,
+        col_group=col_group,
+        shortfall_of=short_of,
+        n_cols=n_cols,
+        rows=(matrix, row_lower, row_upper, col_upper),
     )
-    return _Model(mip=mip, col_edge=col_edge, col_group=col_group, shortfall_of=short_of, n_cols=n_cols)
 
 
 @dataclass
@@ -543,6 +546,30 @@ class _Levels:
     bounds: tuple[int, int, int, int, int]
     optimal: bool
     time_limited: bool
+
+
+def _objectives(inst: _Instance, model: _Model) -> tuple[list[tuple[str, FloatArray]], float]:
+    """The four objective vectors solved in turn (the two shortfall levels as one, weighted) and that weight."""
+    m, n_cols = len(model.col_edge), model.n_cols
+    tier = inst.tier[model.col_edge]
+    weight = float(np.maximum(inst.minimum - inst.fixed_count, 0).sum()) + 1.0  # the worst outweighs any total
+
+    def vector(values: NDArray[np.float64] | NDArray[np.int64], tail: FloatArray | None = None) -> FloatArray:
+        out = np.zeros(n_cols)
+        out[:m] = values
+        if tail is not None:
+            out[m:] = tail
+        return out
+
+    shortfalls = np.full(n_cols - m, -1.0)
+    shortfalls[-1] = -weight
+    objectives = [
+        ("accepted requests", vector((tier == _ACCEPTED).astype(np.float64))),
+        ("minimum targets", vector(np.zeros(m), shortfalls)),
+        ("open requests", vector((tier == _REQUESTED).astype(np.float64))),
+        ("score", vector(inst.units[model.col_edge].astype(np.float64))),
+    ]
+    return objectives, weight
 
 
 def _solve_levels(
@@ -555,30 +582,11 @@ def _solve_levels(
     what: str,
 ) -> _Levels:
     """Solve the five levels in order, each held at the value reached while the next is maximised."""
-    m, n_cols = len(model.col_edge), model.n_cols
-    tier = inst.tier[model.col_edge]
+    n_cols = model.n_cols
     accepted, requested, units = inst.fixed_levels
-    residual_total = float(np.maximum(inst.minimum - inst.fixed_count, 0).sum())
-    weight = residual_total + 1.0  # one unit of the worst shortfall outweighs any total shortfall
-
-    def vector(values: NDArray[np.float64] | NDArray[np.int64], tail: FloatArray | None = None) -> FloatArray:
-        out = np.zeros(n_cols)
-        out[:m] = values
-        if tail is not None:
-            out[m:] = tail
-        return out
-
+    objectives, weight = _objectives(inst, model)
     short_cols = np.zeros(n_cols)
-    short_cols[m:-1] = -1.0
-    shortfalls = np.zeros(n_cols - m)
-    shortfalls[-1] = -weight
-    shortfalls[:-1] = -1.0
-    objectives = [
-        ("accepted requests", vector((tier == _ACCEPTED).astype(np.float64))),
-        ("minimum targets", vector(np.zeros(m), shortfalls)),
-        ("open requests", vector((tier == _REQUESTED).astype(np.float64))),
-        ("score", vector(inst.units[model.col_edge].astype(np.float64))),
-    ]
+    short_cols[len(model.col_edge) : -1] = -1.0
     x = start
     bounds: list[int] = []
     optimal = True
@@ -813,7 +821,8 @@ def _integrated(
     picked = np.flatnonzero(result.values[: len(edge)] > 0.5)
     state = _State(inst)
     for j in sorted(picked, key=lambda j: int(edge[j])):
-        state.place(int(edge[j]), int(slot[j]))
+        if state.fits(int(edge[j]), int(slot[j])):  # re-checked: the schedule holds even if a solver slipped
+            state.place(int(edge[j]), int(slot[j]))
     return _Solved(state, result.bounds, result.optimal, result.time_limited, stages)
 
 
@@ -845,8 +854,11 @@ def _solve_optimal(inst: _Instance, deadline: float, gap: float, progress: Calla
         complete &= done
         greedy += placed_greedily
         for e in sorted(place):
-            state.place(e, place[e])
+            if state.fits(e, place[e]):  # re-checked: the schedule holds even if a solver slipped
+                state.place(e, place[e])
     placed = len(state.placed)
+    if progress is not None:
+        progress("filling free places")
     _fill(inst, state, range(len(inst.ea)))
     stages |= {
         "selected": len(session_of),
@@ -945,9 +957,10 @@ class _Why:
         edges = self.partners.get(p, [])
         blocked = len(inst.blocked_candidates.get(p, []))
         possible = [e for e in edges if (inst.available[inst.ea[e]] & inst.available[inst.eb[e]]).any()]
-        if len(possible) < minimum:
+        partners = len(possible) + int(inst.fixed_count[p])  # confirmed meetings are partners too
+        if partners < minimum:
             parts = [
-                f"only {_plural(len(possible), 'possible partner')} (recommended or requested, not blocked, "
+                f"only {_plural(partners, 'possible partner')} (recommended or requested, not blocked, "
                 "sharing an available slot)"
             ]
             if blocked:
@@ -1024,8 +1037,12 @@ def _result(inst: _Instance, solved: _Solved, method: str) -> Schedule:
         by_slot.setdefault(s, []).append(e)
     for s, edges in sorted(by_slot.items()):
         free_tables = [t for t in inst.tables[s] if t not in used[s]]
+        if len(edges) > len(free_tables):  # _State.place never allows it; a broken invariant must not pass silently
+            raise AssertionError(f"{len(edges)} meetings for {len(free_tables)} free tables in {inst.slot_ids[s]}")
         for e, table in zip(
-            sorted(edges, key=lambda e: (inst.ids[inst.ea[e]], inst.ids[inst.eb[e]])), free_tables, strict=False
+            sorted(edges, key=lambda e: (inst.ids[inst.ea[e]], inst.ids[inst.eb[e]])),
+            free_tables[: len(edges)],
+            strict=True,
         ):
             slot = slots[s]
             found = Meeting(
@@ -1152,6 +1169,10 @@ def schedule(
     if not 0 <= gap < 1:
         raise ValueError(f"gap must be at least 0 and below 1, got {gap!r}")
     deadline = time.monotonic() + time_limit
+    if progress is not None:
+        progress("preparing the instance")
     inst = _instance(event, candidates)
     solved = SCHEDULERS[method](inst, deadline, gap, progress)
+    if progress is not None:
+        progress("writing the result")
     return _result(inst, solved, method)

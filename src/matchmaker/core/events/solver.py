@@ -76,6 +76,12 @@ class Mip:
         integer: NDArray[np.bool_],
     ) -> None:
         self.n = matrix.shape[1]
+        self._rows = (
+            sp.csr_matrix(matrix),
+            np.asarray(row_lower, dtype=np.float64),
+            np.asarray(row_upper, dtype=np.float64),
+        )
+        self._cols = (np.asarray(col_lower, dtype=np.float64), np.asarray(col_upper, dtype=np.float64))
         csc = sp.csc_matrix(matrix)
         lp = highspy.HighsLp()
         lp.num_col_ = self.n
@@ -93,9 +99,25 @@ class Mip:
         self._h = _highs()
         self._h.passModel(lp)
 
+    def feasible(self, x: FloatArray, tolerance: float = 1e-6) -> bool:
+        """Whether ``x`` is integral and satisfies every row and column bound."""
+        matrix, lower, upper = self._rows
+        lhs = matrix @ x
+        low, high = self._cols
+        return bool(
+            np.all(np.abs(x - np.round(x)) <= tolerance)
+            and np.all(x >= low - tolerance)
+            and np.all(x <= high + tolerance)
+            and np.all(lhs >= lower - tolerance)
+            and np.all(lhs <= upper + tolerance)
+        )
+
     def add_row(self, coefficients: FloatArray, lower: float, upper: float) -> None:
         """Add ``lower <= coefficients . x <= upper`` (dense coefficients; zeros are skipped)."""
         index = np.flatnonzero(coefficients).astype(np.int32)
+        matrix, lowers, uppers = self._rows
+        row = sp.csr_matrix((coefficients[index], (np.zeros(len(index), dtype=np.int64), index)), shape=(1, self.n))
+        self._rows = (sp.vstack([matrix, row], format="csr"), np.append(lowers, lower), np.append(uppers, upper))
         low = lower if np.isfinite(lower) else -highspy.kHighsInf
         high = upper if np.isfinite(upper) else highspy.kHighsInf
         self._h.addRow(low, high, len(index), index, coefficients[index].astype(np.float64))
@@ -118,8 +140,9 @@ class Mip:
         h.run()
         status = h.getModelStatus()
         values = np.asarray(h.getSolution().col_value, dtype=np.float64)
-        if len(values) != self.n or not np.all(np.isfinite(values)):
-            values = np.asarray(start, dtype=np.float64)
+        if len(values) != self.n or not np.all(np.isfinite(values)) or not self.feasible(values):
+            values = np.asarray(start, dtype=np.float64)  # the start is feasible; a slipped solution is not used
+            status = highspy.HighsModelStatus.kInterrupt if status == highspy.HighsModelStatus.kOptimal else status
         objective_value = float(objective @ values)
         integral = bool(np.all(objective == np.round(objective)))
         bound = -float(h.getInfo().mip_dual_bound)
