@@ -36,6 +36,7 @@ def _build_event(n: int, seed: int) -> Any:
     spec = importlib.util.spec_from_file_location("schedule_benchmark", HERE / "schedule.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
     spec.loader.exec_module(module)
     return module.build_event(n, seed)
 
