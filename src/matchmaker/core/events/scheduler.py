@@ -155,7 +155,8 @@ class Schedule:
     """The scheduler's result.
 
     ``status`` is ``"optimal"`` when every level reaches its bound. ``objective`` and ``bound`` are the
-    last level (the total score of the meetings); ``gap`` is ``(bound - objective) / bound``. The levels
+    last level (the total score of the meetings); ``gap`` is ``(bound - objective) / bound``, and None when
+    a level before it falls short of its bound (the score's bound assumes they reach theirs). The levels
     give each value and bound. ``time_limited`` says a solver run stopped at the time limit (only then can
     two runs on the same input differ). ``stages`` counts what each stage did (pairs, pairs selected,
     placed greedily, placed by repair, dropped, filled), for diagnosis.
@@ -984,7 +985,8 @@ def _solve_optimal(inst: _Instance, deadline: float, gap: float, progress: Calla
 
 
 def _meets(reached: tuple[int, ...], bounds: tuple[int, ...]) -> bool:
-    senses = ("max", "min", "min", "max", "max")
+    """Whether the first ``len(reached)`` levels reach their bounds."""
+    senses = ("max", "min", "min", "max", "max")[: len(reached)]
     return all((r >= b) if s == "max" else (r <= b) for r, b, s in zip(reached, bounds, senses, strict=True))
 
 
@@ -1171,7 +1173,12 @@ def _result(inst: _Instance, solved: _Solved, method: str) -> Schedule:
     optimal = bounds is not None and solved.proven and _meets(reached, bounds)
     objective = reached[4] / SCORE_SCALE
     bound = None if bounds is None or bounds[4] == _NO_BOUND else max(bounds[4], reached[4]) / SCORE_SCALE
-    gap = None if bound is None else (0.0 if bound <= 0 else round((bound - objective) / bound, 6))
+    # the score's bound holds given the levels before it at their bounds; when one of them falls short, a gap on
+    # the score would look better than the schedule is, so there is none (the levels say where it falls short)
+    earlier_reached = bounds is not None and _meets(reached[:4], bounds[:4])
+    gap = (
+        None if bound is None or not earlier_reached else (0.0 if bound <= 0 else round((bound - objective) / bound, 6))
+    )
     why = _Why(inst, state, solved.proven and not solved.time_limited)
     count = state.count
     unmet = tuple(
