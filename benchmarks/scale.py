@@ -32,14 +32,10 @@ import pandas as pd
 import scipy.sparse as sp
 from threadpoolctl import threadpool_info, threadpool_limits  # type: ignore[import-untyped]
 
+from matchmaker.application.workspace import fit_population
 from matchmaker.core.population import Population
-from matchmaker.core.scoring import (
-    CANONICAL,
-    ScoringPlan,
-    _workers,
-    block_rows_for,
-    iter_tiles,
-)
+from matchmaker.core.scoring.execution import available_workers, block_rows_for, tiles_of
+from matchmaker.core.scoring.plan import CANONICAL, ScoringPlan
 from matchmaker.loading import default_profiles_dir, load_folder, load_profiles, write_profiles
 from matchmaker.synth import synthesise
 
@@ -113,7 +109,7 @@ def bare_tiles(plan: ScoringPlan, side: int, workers: int, k: int, select: bool)
     transposed copy.
     """
     n = plan.n
-    tiles = list(iter_tiles(n, side))
+    tiles = tiles_of(n, side)
     dense = not sp.issparse(plan.left)
     columns = fastest_column_selection(side, k, plan.dtype) if select else None
 
@@ -219,22 +215,21 @@ def run_size(
         started = time.perf_counter()
         profile_set = load_profiles(path)
         out["load_s"] = round(time.perf_counter() - started, 3)
-    dims, sectors = tuple(profile_set.vocabulary.dimensions), tuple(profile_set.vocabulary.sectors)
     started = time.perf_counter()
-    population = Population.fit(profile_set.profiles, dimensions=dims, sectors=sectors, n_components="auto")
+    population = fit_population(profile_set.profiles, profile_set.vocabulary)
     out["vectorise_s"] = round(time.perf_counter() - started, 3)
     components = population.vectoriser.n_components_
     out["vectors"] = "exact sparse float64" if components is None else f"latent {components} float32"
     log(f"n={n}: loaded in {out['load_s']} s, vectorised in {out['vectorise_s']} s ({out['vectors']})")
 
-    workers = _workers()
+    workers = available_workers()
     side = tile or block_rows_for(n, budget_mb, workers=workers)
     out.update(workers=workers, tile=side, memory_budget_mb=budget_mb)
     started = time.perf_counter()
     index, scores = population.all_partners(top=top, block_rows=side, memory_budget_mb=budget_mb)
     out["allpairs_topk_s"] = round(time.perf_counter() - started, 3)
     log(f"n={n}: all-pairs top {top} in {out['allpairs_topk_s']} s")
-    plan = ScoringPlan.build(population.matrices, population.context, population.settings, population.dimensions)
+    plan = population.scorer().plan()  # type: ignore[attr-defined]  # the complementarity scorer's fused matrices
     out["limit_s"] = round(bare_tiles(plan, side, workers, top, select=True), 3)
     out["gemm_s"] = round(bare_tiles(plan, side, workers, top, select=False), 3)
     del plan

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from matchmaker.core.profile_set import ProfileSet
+from matchmaker.loading import default_profiles_dir, load_folder
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,3 +38,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("MATCHMAKER_") and name != "MATCHMAKER_SOURCES":
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def shipped() -> ProfileSet:
+    """The shipped profiles: the mixes every synthetic population is drawn from."""
+    return load_folder(default_profiles_dir())

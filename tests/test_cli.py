@@ -39,7 +39,7 @@ def test_partners_table_shows_reasons_with_evidence() -> None:
 def test_partners_json_shape() -> None:
     code, out, _ = run("partners", "Highreso", "--format", "json", "--top", "3")
     data = json.loads(out)
-    assert code == 0 and set(data) == {"organisation", "partners", "settings"}
+    assert code == 0 and set(data) == {"organisation", "partners", "enablers", "settings"}
     assert data["organisation"]["id"] == "highreso"
     first = data["partners"][0]
     assert {"rank", "id", "name", "score", "breakdown", "reasons"} <= set(first)
@@ -83,9 +83,12 @@ def test_partners_csv(market_dir: Path) -> None:
     [
         (("partners", "fujitsuu"), "error: unknown organisation 'fujitsuu'; did you mean 'fujitsu'"),
         (("partners", "highreso", "-w", "compute"), "error: --weight 'compute': expected DIMENSION=NUMBER"),
-        (("partners", "highreso", "-w", "compute=lots"), "error: --weight 'compute=lots': expected DIMENSION=NUMBER"),
+        (
+            ("partners", "highreso", "-w", "compute=lots"),
+            "error: weight of dimension 'compute' must be a number from 0 to 999.999999 (up to 6 decimals), got 'lots'",
+        ),
         (("partners", "highreso", "-w", "money=2"), "error: unknown dimension 'money' in weights; accepted: data"),
-        (("partners", "highreso", "--sector-weight", "-1"), "error: sector weight must be a finite number >= 0"),
+        (("partners", "highreso", "--sector-weight", "-1"), "error: sector weight must be a number from 0 to 1000"),
         (("pairs", "--combiner", "median"), "error: unknown combiner 'median'; accepted: harmonic, geometric"),
         (("partners", "highreso", "--dimension", "money"), "error: unknown dimension 'money'; accepted:"),
         (("explain", "tcs", "TCS"), "error: cannot pair 'tcs' with itself"),
@@ -161,7 +164,7 @@ def test_profiles_list_show() -> None:
 def test_validate_shipped_profiles_against_seeds(seeds: Path) -> None:
     code, out, err = run("profiles", "validate", "--sources", str(seeds))
     assert (code, err) == (0, "")
-    assert "0 problems; quotes checked against" in out
+    assert "0 problems, 0 warnings; quotes checked against" in out
 
 
 def test_validate_without_sources_says_quotes_were_not_checked() -> None:
@@ -248,4 +251,4 @@ def test_a_fifth_dimension_from_the_vocabulary_file_works_end_to_end(market_dir:
     code, out, _ = run(*only_funding, "--combiner", "arithmetic")
     assert [p["id"] for p in json.loads(out)["partners"]] == ["investor"]
     code, _, err = run("--profiles", str(market_dir), "partners", "speech", "-w", "funding=-1")
-    assert code == 1 and "weight of dimension 'funding' must be a finite number >= 0" in err
+    assert code == 1 and "weight of dimension 'funding' must be a number from 0 to 999.999999" in err

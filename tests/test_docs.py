@@ -46,12 +46,12 @@ def test_quickstart_is_two_commands_and_ci_runs_the_test_command() -> None:
 
 def test_worked_example_numbers_match_the_scorer() -> None:
     """The README's worked example is computed, not typed: if profiles or model change, update it."""
-    from matchmaker.cli import State
+    from matchmaker.application.queries import ExplainQuery, PartnersQuery
+    from matchmaker.cli.context import CommandContext
     from matchmaker.views import explanation_view
 
-    state = State(None, None)
-    match = state.population.explain("highreso", "yotta")
-    view = explanation_view(match, state.population.settings)
+    workspace = CommandContext(None, None).workspace
+    view = explanation_view(workspace.explain(ExplainQuery("highreso", "yotta")))
     breakdown = view["breakdown"]
     numbers = {
         "score": view["score"],
@@ -63,5 +63,5 @@ def test_worked_example_numbers_match_the_scorer() -> None:
     example = README.split("### Worked example", 1)[1].split("\n## ", 1)[0]
     for name, value in numbers.items():
         assert f"{value:.4f}" in example, f"README worked example lacks {name} = {value:.4f}"
-    ranked = [m.b.id for m in state.population.partners("highreso")]
-    assert ranked[0] == "india-ai-mission" and ranked.index("yotta") == 2
+    found = workspace.partners(PartnersQuery("highreso"))
+    assert found.partners[0].b.id == "yotta" and found.enablers[0].b.id == "india-ai-mission"

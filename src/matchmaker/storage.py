@@ -28,6 +28,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    inspect,
     select,
     text,
     update,
@@ -177,16 +178,22 @@ def _sqlite_begin(connection: Connection) -> None:
 class Store:
     """Registered profiles and feedback; every method is one committed transaction."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, create: bool = True) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        if create:
+            metadata.create_all(engine)
+        # Opened to read only (``create=False``), a database without our tables reads as empty.
+        self._missing = set() if create else set(metadata.tables) - set(inspect(engine).get_table_names())
         self._probe: Any = None  # the raw connection of ``last_change``
         self._probe_lock = threading.Lock()
 
     @classmethod
-    def open(cls, url: str | None, path: Path) -> Store:
-        """The store at ``url`` (any SQLAlchemy URL) or, without one, the SQLite file ``path``."""
-        return cls(create_database_engine(database_url(url, path)))
+    def open(cls, url: str | None, path: Path, *, create: bool = True) -> Store:
+        """The store at ``url`` (any SQLAlchemy URL) or, without one, the SQLite file ``path``.
+
+        ``create=False`` opens it to read: no table is created.
+        """
+        return cls(create_database_engine(database_url(url, path)), create=create)
 
     @property
     def backend(self) -> str:
@@ -215,6 +222,8 @@ class Store:
 
     def profiles(self) -> Iterator[tuple[str, str]]:
         """Every registered profile as (id, JSON), by id."""
+        if profiles_table.name in self._missing:
+            return
         with self.engine.connect() as connection:
             rows = connection.execute(select(profiles_table.c.id, profiles_table.c.data).order_by(profiles_table.c.id))
             yield from ((str(row.id), str(row.data)) for row in rows)
@@ -276,6 +285,8 @@ class Store:
 
     def feedback(self) -> list[Feedback]:
         """Every recorded feedback, oldest first."""
+        if feedback_table.name in self._missing:
+            return []
         query = select(feedback_table.c.organisation, feedback_table.c.partner, feedback_table.c.outcome)
         with self.engine.connect() as connection:
             rows = connection.execute(query.order_by(feedback_table.c.id))

@@ -22,7 +22,7 @@ import pycountry
 
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import MAX_STRENGTH, SIDES, Evidence, Item, Profile, Side
-from matchmaker.loading import ProfileSet
+from matchmaker.core.profile_set import ProfileSet
 
 T = TypeVar("T")
 MAX_DESCRIPTION = 300

@@ -1,4 +1,7 @@
-"""The JSON shapes shared by the CLI's ``--format json``, the HTTP API and the reports."""
+"""Building the JSON shapes of :mod:`matchmaker.shapes` from the core's profiles and matches.
+
+The CLI's ``--format json``, the HTTP API and the reports all answer with these, so they agree.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,25 @@ from typing import Any
 
 import pandas as pd
 
+from matchmaker.application.workspace import Explanation, PairList, PartnerList
 from matchmaker.core.population import ItemRef, Match, Reason
 from matchmaker.core.profile import STRENGTH_LABELS, Evidence, Item, Profile
-from matchmaker.core.scoring import COMBINER_DESCRIPTIONS, ScoringSettings
+from matchmaker.core.scoring import ScoringSettings
+from matchmaker.shapes import (
+    BreakdownOut,
+    EvidenceOut,
+    ExplanationOut,
+    ItemOut,
+    ItemRefOut,
+    PairOut,
+    PairsOut,
+    PartnerOut,
+    PartnersOut,
+    ProfileOut,
+    ReasonOut,
+    SettingsOut,
+    SummaryOut,
+)
 
 ROUND = 4
 
@@ -17,13 +36,13 @@ def _r(value: float) -> float:
     return round(float(value), ROUND)
 
 
-def evidence_view(evidence: Evidence) -> dict[str, Any]:
-    if evidence.is_background:
+def evidence_view(evidence: Evidence) -> EvidenceOut:
+    if evidence.background is not None:
         return {"background": True, "note": evidence.background}
-    return {"background": False, "source": evidence.source, "quote": evidence.quote}
+    return {"background": False, "source": evidence.source or "", "quote": evidence.quote or ""}
 
 
-def item_view(item: Item) -> dict[str, Any]:
+def item_view(item: Item) -> ItemOut:
     return {
         "description": item.description,
         "strength": item.strength,
@@ -33,7 +52,7 @@ def item_view(item: Item) -> dict[str, Any]:
     }
 
 
-def profile_summary(profile: Profile) -> dict[str, Any]:
+def profile_summary(profile: Profile) -> SummaryOut:
     return {
         "id": profile.id,
         "name": profile.name,
@@ -43,7 +62,7 @@ def profile_summary(profile: Profile) -> dict[str, Any]:
     }
 
 
-def profile_view(profile: Profile) -> dict[str, Any]:
+def profile_view(profile: Profile) -> ProfileOut:
     """A whole profile with the evidence of every claim."""
     return {
         **profile_summary(profile),
@@ -52,10 +71,15 @@ def profile_view(profile: Profile) -> dict[str, Any]:
         "summary": profile.summary,
         "offers": {d: [item_view(i) for i in items] for d, items in profile.offers.items()},
         "needs": {d: [item_view(i) for i in items] for d, items in profile.needs.items()},
+        "relations": [{"type": r.type, "org": r.org, "evidence": evidence_view(r.evidence)} for r in profile.relations],
+        "government": profile.government,
+        "government_evidence": None
+        if profile.government_evidence is None
+        else evidence_view(profile.government_evidence),
     }
 
 
-def _ref_view(ref: ItemRef) -> dict[str, Any]:
+def _ref_view(ref: ItemRef) -> ItemRefOut:
     return {"org": ref.org, "dimension": ref.dimension, "position": ref.position, **item_view(ref.item)}
 
 
@@ -71,7 +95,7 @@ def reason_text(reason: Reason) -> str:
     )
 
 
-def reason_view(reason: Reason) -> dict[str, Any]:
+def reason_view(reason: Reason) -> ReasonOut:
     return {
         "direction": reason.direction,
         "dimension": reason.dimension,
@@ -84,7 +108,7 @@ def reason_view(reason: Reason) -> dict[str, Any]:
     }
 
 
-def breakdown_view(match: Match, settings: ScoringSettings) -> dict[str, Any]:
+def breakdown_view(match: Match, settings: ScoringSettings) -> BreakdownOut:
     return {
         "a_to_b": _r(match.a_to_b),
         "b_to_a": _r(match.b_to_a),
@@ -96,25 +120,27 @@ def breakdown_view(match: Match, settings: ScoringSettings) -> dict[str, Any]:
     }
 
 
-def partner_view(rank: int, match: Match, settings: ScoringSettings) -> dict[str, Any]:
+def partner_view(rank: int, match: Match, settings: ScoringSettings) -> PartnerOut:
     return {
         "rank": rank,
         **profile_summary(match.b),
         "score": _r(match.score),
         "breakdown": breakdown_view(match, settings),
         "reasons": [reason_view(r) for r in match.reasons],
+        "already_connected": list(match.connections),
     }
 
 
-def partners_view(organisation: Profile, matches: list[Match], settings: ScoringSettings) -> dict[str, Any]:
+def partners_view(found: PartnerList) -> PartnersOut:
     return {
-        "organisation": profile_summary(organisation),
-        "settings": settings_view(settings),
-        "partners": [partner_view(k, m, settings) for k, m in enumerate(matches, 1)],
+        "organisation": profile_summary(found.organisation),
+        "settings": settings_view(found.settings),
+        "partners": [partner_view(k, m, found.settings) for k, m in enumerate(found.partners, 1)],
+        "enablers": [partner_view(k, m, found.settings) for k, m in enumerate(found.enablers, 1)],
     }
 
 
-def pair_view(rank: int, match: Match, settings: ScoringSettings) -> dict[str, Any]:
+def pair_view(rank: int, match: Match, settings: ScoringSettings) -> PairOut:
     return {
         "rank": rank,
         "a": match.a.id,
@@ -124,14 +150,21 @@ def pair_view(rank: int, match: Match, settings: ScoringSettings) -> dict[str, A
         "score": _r(match.score),
         "breakdown": breakdown_view(match, settings),
         "reasons": [reason_view(r) for r in match.reasons],
+        "already_connected": list(match.connections),
     }
 
 
-def pairs_view(matches: list[Match], settings: ScoringSettings) -> dict[str, Any]:
-    return {"settings": settings_view(settings), "pairs": [pair_view(k, m, settings) for k, m in enumerate(matches, 1)]}
+def pairs_view(found: PairList) -> PairsOut:
+    settings = found.settings
+    return {
+        "settings": settings_view(settings),
+        "pairs": [pair_view(k, m, settings) for k, m in enumerate(found.pairs, 1)],
+        "enablers": [pair_view(k, m, settings) for k, m in enumerate(found.enablers, 1)],
+    }
 
 
-def explanation_view(match: Match, settings: ScoringSettings) -> dict[str, Any]:
+def explanation_view(found: Explanation) -> ExplanationOut:
+    match, settings = found.match, found.settings
     return {
         "a": profile_summary(match.a),
         "b": profile_summary(match.b),
@@ -139,16 +172,17 @@ def explanation_view(match: Match, settings: ScoringSettings) -> dict[str, Any]:
         "breakdown": breakdown_view(match, settings),
         "settings": settings_view(settings),
         "reasons": [reason_view(r) for r in match.reasons],
+        "already_connected": list(match.connections),
     }
 
 
-def settings_view(settings: ScoringSettings) -> dict[str, Any]:
+def settings_view(settings: ScoringSettings) -> SettingsOut:
     return {
         "dimension_weights": dict(settings.dimension_weights),
         "sector_weight": settings.sector_weight,
         "cross_border_weight": settings.cross_border_weight,
         "combiner": settings.combiner,
-        "combiner_rule": COMBINER_DESCRIPTIONS[settings.combiner],
+        "combiner_rule": settings.combiner_entry.description,
         "bridge": list(settings.bridge),
     }
 

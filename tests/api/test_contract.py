@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 
-from matchmaker.service.schemas import ExplanationOut, OrganisationPageOut, PairsOut, PartnersOut, ProfileOut
+from matchmaker.service.schemas import OrganisationPageOut
+from matchmaker.shapes import ExplanationOut, PairsOut, PartnersOut, ProfileOut
 from tests.api.support import AUTH, TestClient, attendee
 
 CONTRACT = Path(__file__).resolve().parents[2] / "api" / "openapi.json"
@@ -96,13 +97,13 @@ def test_interactive_docs(reader: TestClient) -> None:
     ],
     ids=["list", "profile", "profile-2", "partners", "pairings", "explanation"],
 )
-def test_documented_models_describe_the_responses_exactly(
-    reader: TestClient, path: str, model: type[BaseModel]
-) -> None:
+def test_documented_models_describe_the_responses_exactly(reader: TestClient, path: str, model: type) -> None:
     body = reader.get(path).json()
-    assert model.model_validate(body).model_dump(mode="json") == body
+    adapter: TypeAdapter[object] = TypeAdapter(model)
+    assert adapter.dump_python(adapter.validate_python(body), mode="json") == body
 
 
 def test_registered_profile_response_is_documented(client: TestClient) -> None:
     body = client.put("/v1/organisations/acme", json=attendee(), headers=AUTH).json()
-    assert ProfileOut.model_validate(body).model_dump(mode="json") == body
+    adapter: TypeAdapter[ProfileOut] = TypeAdapter(ProfileOut)
+    assert adapter.dump_python(adapter.validate_python(body), mode="json") == body

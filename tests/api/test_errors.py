@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from fastapi import FastAPI
 
-from matchmaker.service.routes import get_service
+from matchmaker.service.params import get_service
 from tests.api.support import AUTH, TestClient, attendee
 
 

@@ -130,16 +130,16 @@ def test_weights_change_the_ranking(reader: TestClient) -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"top": 101}, "top"),
-        ({"top": 0}, "top"),
+        ({"top": 1001}, "top must be a whole number from 1 to 1000, got 1001"),
+        ({"top": 0}, "top must be a whole number from 1 to 1000, got 0"),
         ({"dimension": "money"}, "unknown dimension 'money'; accepted: data, compute, talent, domain"),
-        ({"weights": "money:2"}, "weights 'money:2': expected DIMENSION:NUMBER pairs"),
+        ({"weights": "money:2"}, "unknown dimension 'money' in weights; accepted: data, compute, talent, domain"),
         ({"weights": "compute=2"}, "expected DIMENSION:NUMBER pairs separated by commas, e.g. data:2"),
-        ({"weights": "compute:-1"}, "expected DIMENSION:NUMBER"),
+        ({"weights": "compute:-1"}, "weight of dimension 'compute' must be a number from 0 to 999.999999"),
         ({"weights": "data:0,compute:0,talent:0,domain:0"}, "at least one dimension weight must be above 0"),
-        ({"sector_weight": -1}, "sector_weight"),
-        ({"sector_weight": "nan"}, "sector_weight"),
-        ({"cross_border_weight": 1e9}, "cross_border_weight"),
+        ({"sector_weight": -1}, "sector weight must be a number from 0 to 1000, got -1.0"),
+        ({"sector_weight": "nan"}, "sector weight must be a number from 0 to 1000, got nan"),
+        ({"cross_border_weight": 1e9}, "cross-border weight must be a number from 0 to 1000, got 1000000000.0"),
         ({"combiner": "max"}, "unknown combiner 'max'; accepted: harmonic"),
     ],
     ids=[

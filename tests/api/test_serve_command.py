@@ -51,7 +51,7 @@ def test_serve_uses_the_global_profiles_and_config(
 ) -> None:
     folder = tmp_path / "profiles"
     folder.mkdir()
-    source = next(iter(SHIPPED.values()))
+    source = SHIPPED["highreso"]  # a profile with no relation: it stands alone
     (folder / "_vocabulary.yaml").write_text(
         (Path(__file__).resolve().parents[2] / "profiles" / "_vocabulary.yaml").read_text(encoding="utf-8"),
         encoding="utf-8",

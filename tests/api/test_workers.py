@@ -27,7 +27,12 @@ def two(tmp_path: Path) -> Iterator[tuple[Service, Service]]:
 
 def _partner_ids(service: Service, org: str) -> list[str]:
     snapshot = service.snapshot()
-    return [m.b.id for m in snapshot.population.partners(org, exclude=snapshot.excluded_for(org), reasons=0)]
+    return [
+        m.b.id
+        for m in snapshot.population.partners(
+            org, exclude=snapshot.workspace.exclusions.of_organisation(org), reasons=0
+        )
+    ]
 
 
 def test_a_profile_put_by_one_process_is_in_the_others_next_answer(two: tuple[Service, Service]) -> None:

@@ -235,11 +235,13 @@ def test_answers_are_reused_until_the_next_write(client: TestClient, monkeypatch
         return original(self, org, **options)
 
     monkeypatch.setattr(Population, "partners", counting)
-    first = [client.get("/v1/organisations/highreso/partners").json() for _ in range(3)]
-    assert len(calls) == 1 and first[0] == first[2]
+    first = [client.get("/v1/organisations/highreso/partners").json()]
+    per_answer = len(calls)  # the partners and the enablers lists
+    first += [client.get("/v1/organisations/highreso/partners").json() for _ in range(2)]
+    assert per_answer > 0 and len(calls) == per_answer and first[0] == first[2]
     client.put("/v1/organisations/mirror-co", json=mirror_of("highreso"), headers=AUTH)
     assert client.get("/v1/organisations/highreso/partners").json()["partners"][0]["id"] == "mirror-co"
-    assert len(calls) == 2
+    assert len(calls) == 2 * per_answer
 
 
 def test_stored_profiles_the_vocabulary_no_longer_accepts_are_skipped_at_start(

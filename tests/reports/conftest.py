@@ -4,7 +4,7 @@ import pytest
 
 from builders import market
 from matchmaker.core.population import Population
-from matchmaker.loading import ProfileSet
+from matchmaker.core.profile_set import ProfileSet
 from tests.reports.support import fit, profile_set
 
 

@@ -12,11 +12,14 @@ from typing import Any
 from typer.testing import CliRunner
 
 from builders import VOCABULARY
+from matchmaker.application.report import Report, ReportOptions, build_report
+from matchmaker.application.workspace import Workspace, roles_of
 from matchmaker.cli import app
 from matchmaker.core.population import Population
 from matchmaker.core.profile import Profile
-from matchmaker.loading import ProfileSet, default_profiles_dir, load_folder
-from matchmaker.reports import Report, ReportOptions, build_report, iter_report
+from matchmaker.core.profile_set import ProfileSet
+from matchmaker.loading import default_profiles_dir, load_folder
+from matchmaker.reports import iter_report
 
 GENERATED = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]
@@ -48,12 +51,17 @@ def shipped() -> tuple[Population, ProfileSet]:
     return population, ps
 
 
+def workspace(population: Population, ps: ProfileSet) -> Workspace:
+    """The workspace the CLI ranks in, for these profiles: the vocabulary's roles apply."""
+    return Workspace(population, roles=roles_of(ps.vocabulary))
+
+
 @cache
 def shipped_built(top: int = 10, org: str | None = None, cross_border: bool = False) -> Report:
     """The report data on the shipped profiles, scored once per session."""
     population, ps = shipped()
     options = ReportOptions(top=top, org=org, cross_border=cross_border, generated=GENERATED)
-    return build_report(population, ps, options)
+    return build_report(workspace(population, ps), ps, options)
 
 
 @cache

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from matchmaker.atomic import write_atomic
 from matchmaker.cli import app
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.reports import html as html_renderer
-from matchmaker.reports import write_atomic
 from tests.reports.support import SHIPPED
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from matchmaker.commands.report import ReportFormat, choose_output
+from matchmaker.cli.report import ReportFormat, choose_output
 from matchmaker.core.errors import SettingsError
 from tests.reports.support import cli_json, run
 

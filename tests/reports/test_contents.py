@@ -11,14 +11,25 @@ import numpy as np
 import pytest
 
 from builders import VOCABULARY, item, market, profile
+from matchmaker.application import report as report_model
+from matchmaker.application.report import MEDIA_TYPES, ReportOptions, build_report
 from matchmaker.core.errors import SettingsError, UnknownOrganisation
 from matchmaker.core.population import Population
 from matchmaker.core.profile import Evidence, Item, Profile
-from matchmaker.loading import ProfileSet
-from matchmaker.reports import MEDIA_TYPES, ReportOptions, build_report, iter_report, model, render_report
+from matchmaker.core.profile_set import ProfileSet
+from matchmaker.core.scoring import profile_need_shares as need_shares
+from matchmaker.reports import iter_report, render_report
 from matchmaker.reports.markdown import md_escape
-from matchmaker.reports.model import need_shares
-from tests.reports.support import GENERATED, cli_json, fit, profile_set, shipped, shipped_built, shipped_report
+from tests.reports.support import (
+    GENERATED,
+    cli_json,
+    fit,
+    profile_set,
+    shipped,
+    shipped_built,
+    shipped_report,
+    workspace,
+)
 
 RULE = "harmonic mean of both directions (2ab/(a+b))"
 
@@ -85,7 +96,7 @@ def test_html_pair_cards_show_every_line_with_its_quote_and_source() -> None:
 
 def test_html_flags_background_knowledge_wherever_it_is_used() -> None:
     population, ps = fit(market()), profile_set(market())  # every claim of the market is background knowledge
-    page = render_report(population, ps, ReportOptions(generated=GENERATED))[0].decode()
+    page = render_report(workspace(population, ps), ps, ReportOptions(generated=GENERATED))[0].decode()
     cards = re.findall(r'<article class="card" id="pair-\d+">.*?</article>', page, re.S)
     assert cards
     for card in cards:
@@ -171,11 +182,11 @@ def hostile() -> list[Profile]:
 
 def test_profile_text_is_escaped_in_html_and_markdown() -> None:
     population, ps = fit(hostile()), profile_set(hostile())
-    page = render_report(population, ps, ReportOptions(generated=GENERATED))[0].decode()
+    page = render_report(workspace(population, ps), ps, ReportOptions(generated=GENERATED))[0].decode()
     assert "<script" not in page and "<img" not in page and "<b>.txt" not in page
     assert escape("<script>alert(1)</script> | Evil") in page
     assert escape("</blockquote><script>alert(2)</script>") in page
-    text = render_report(population, ps, ReportOptions(format="md", generated=GENERATED))[0].decode()
+    text = render_report(workspace(population, ps), ps, ReportOptions(format="md", generated=GENERATED))[0].decode()
     assert "<script>" not in text and "[link](http://x)" not in text
     assert md_escape("<script>alert(1)</script> | Evil") in text
     for line in text.splitlines():  # an escaped | never adds a column
@@ -186,8 +197,8 @@ def test_profile_text_is_escaped_in_html_and_markdown() -> None:
 def test_same_inputs_give_the_same_bytes(market_population: Population, market_set: ProfileSet) -> None:
     for fmt in ("html", "md", "json", "csv"):
         options = ReportOptions(format=fmt, generated=GENERATED)
-        first = render_report(market_population, market_set, options)[0]
-        assert render_report(market_population, market_set, options)[0] == first, fmt
+        first = render_report(workspace(market_population, market_set), market_set, options)[0]
+        assert render_report(workspace(market_population, market_set), market_set, options)[0] == first, fmt
 
 
 # -- Markdown --------------------------------------------------------------------------------------------
@@ -264,19 +275,21 @@ def test_bad_options_are_refused(
     market_population: Population, market_set: ProfileSet, options: ReportOptions, message: str
 ) -> None:
     with pytest.raises(SettingsError, match=re.escape(message)):
-        render_report(market_population, market_set, options)
+        render_report(workspace(market_population, market_set), market_set, options)
 
 
 def test_unknown_organisation_is_refused(market_population: Population, market_set: ProfileSet) -> None:
     with pytest.raises(UnknownOrganisation, match="unknown organisation 'factroy'; did you mean 'factory'"):
-        render_report(market_population, market_set, ReportOptions(org="factroy"))
+        render_report(workspace(market_population, market_set), market_set, ReportOptions(org="factroy"))
 
 
 @pytest.mark.parametrize("fmt", sorted(MEDIA_TYPES))
 def test_render_report_gives_content_and_media_type(
     market_population: Population, market_set: ProfileSet, fmt: str
 ) -> None:
-    content, media_type = render_report(market_population, market_set, ReportOptions(format=fmt, top=3))
+    content, media_type = render_report(
+        workspace(market_population, market_set), market_set, ReportOptions(format=fmt, top=3)
+    )
     assert media_type == MEDIA_TYPES[fmt] and content
     if fmt == "xlsx":
         assert content[:2] == b"PK"
@@ -318,9 +331,9 @@ def test_heatmap_holds_the_pair_scores() -> None:
 def test_large_populations_cap_the_heatmap_and_partner_sections(
     monkeypatch: pytest.MonkeyPatch, market_population: Population, market_set: ProfileSet
 ) -> None:
-    monkeypatch.setattr(model, "HEATMAP_LIMIT", 3)
-    monkeypatch.setattr(model, "PARTNER_SECTIONS_LIMIT", 3)
-    report = build_report(market_population, market_set, ReportOptions(top=1))
+    monkeypatch.setattr(report_model, "HEATMAP_LIMIT", 3)
+    monkeypatch.setattr(report_model, "PARTNER_SECTIONS_LIMIT", 3)
+    report = build_report(workspace(market_population, market_set), market_set, ReportOptions(top=1))
     in_pairs = {report.pairs[0].a.id, report.pairs[0].b.id}
     assert not report.heatmap.complete and {p.id for p in report.heatmap.profiles} == in_pairs
     assert not report.sections_complete and {s.profile.id for s in report.sections} == in_pairs
@@ -330,7 +343,9 @@ def test_large_populations_cap_the_heatmap_and_partner_sections(
 
 def test_progress_reports_every_stage(market_population: Population, market_set: ProfileSet) -> None:
     calls: list[tuple[str, int, int]] = []
-    report = build_report(market_population, market_set, ReportOptions(), progress=lambda *a: calls.append(a))
+    report = build_report(
+        workspace(market_population, market_set), market_set, ReportOptions(), progress=lambda *a: calls.append(a)
+    )
     b"".join(iter_report(report, lambda *a: calls.append(a)))
     stages = list(dict.fromkeys(stage for stage, _, _ in calls))
     assert stages == ["Scoring pairs", "Ranking partners", "Analysing gaps", "Drawing charts"]
@@ -357,11 +372,11 @@ def test_a_fifth_dimension_from_the_vocabulary_reaches_every_format() -> None:
     ]
     population = Population.fit(profiles, dimensions=(*VOCABULARY.dimensions, "funding"))
     ps = profile_set(profiles)
-    document = json.loads(render_report(population, ps, ReportOptions(format="json"))[0])
+    document = json.loads(render_report(workspace(population, ps), ps, ReportOptions(format="json"))[0])
     assert document["pairs"][0]["breakdown"]["dimensions"]["funding"] == {"a_to_b": 1.0, "b_to_a": 0.0}
     assert [b["strong"] for b in document["ecosystem"]["bridges"] if b["dimension"] == "funding"] == [1]
-    assert "funding_a_to_b" in render_report(population, ps, ReportOptions(format="csv"))[0].decode()
-    page = render_report(population, ps, ReportOptions(format="html"))[0].decode()
+    assert "funding_a_to_b" in render_report(workspace(population, ps), ps, ReportOptions(format="csv"))[0].decode()
+    page = render_report(workspace(population, ps), ps, ReportOptions(format="html"))[0].decode()
     assert '<th class="num" colspan="2">funding</th>' in page and "funding offers 3, needs 0" in page
 
 

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 
 from builders import market
+from matchmaker.application.report import ReportOptions
 from matchmaker.core.profile import Evidence, Item, Profile
-from matchmaker.reports import ReportOptions, render_report
+from matchmaker.reports import render_report
 from matchmaker.reports.tables import FORMULA_STARTS, escape_cell, escape_frame
-from tests.reports.support import GENERATED, cli_json, fit, profile_set, run, shipped_report
+from tests.reports.support import GENERATED, cli_json, fit, profile_set, run, shipped_report, workspace
 
 DANGEROUS = [
     '=HYPERLINK("http://example.com","click")',
@@ -70,7 +71,7 @@ def hostile() -> list[Profile]:
 def hostile_report() -> dict[str, bytes]:
     population, ps = fit(hostile()), profile_set(hostile())
     return {
-        fmt: render_report(population, ps, ReportOptions(format=fmt, top=20, generated=GENERATED))[0]
+        fmt: render_report(workspace(population, ps), ps, ReportOptions(format=fmt, top=20, generated=GENERATED))[0]
         for fmt in ("csv", "xlsx", "json")
     }
 
@@ -167,7 +168,7 @@ def test_xlsx_pairs_sheet_agrees_with_csv() -> None:
 
 def test_a_report_without_pairs_still_has_its_header() -> None:
     population, ps = fit(market()), profile_set(market())
-    content = render_report(population, ps, ReportOptions(format="csv", org="idle"))[0].decode()
+    content = render_report(workspace(population, ps), ps, ReportOptions(format="csv", org="idle"))[0].decode()
     assert content.strip().split(",")[:3] == ["rank", "a", "a_name"] and len(content.strip().splitlines()) == 1
     full = pd.read_csv(io.BytesIO(shipped_report("csv")))
     assert content.strip().split(",") == list(full.columns)  # the same columns as a report with pairs

@@ -7,12 +7,12 @@ import pytest
 import scipy.sparse as sp
 
 from builders import market, profile
-from matchmaker.core import population as population_module
 from matchmaker.core.errors import UnknownOrganisation
 from matchmaker.core.population import Population
+from matchmaker.core.population import storage as storage_module
 from matchmaker.core.profile import Profile
-from matchmaker.core.vectoriser import ProfileMatrices
-from matchmaker.loading import ProfileSet
+from matchmaker.core.profile_set import ProfileSet
+from matchmaker.core.vectors import ProfileMatrices
 from matchmaker.synth import synthesise
 
 
@@ -37,8 +37,8 @@ def refitted_transform(population: Population) -> Population:
 @pytest.fixture(params=[None, 8], ids=["exact", "latent"])
 def base(request: pytest.FixtureRequest, shipped: ProfileSet, monkeypatch: pytest.MonkeyPatch) -> Population:
     # Small chunks and tails, so adding and changing cross chunk boundaries.
-    monkeypatch.setattr(population_module, "CHUNK_ROWS", 16)
-    monkeypatch.setattr(population_module, "TAIL_ROWS", 4)
+    monkeypatch.setattr(storage_module, "CHUNK_ROWS", 16)
+    monkeypatch.setattr(storage_module, "TAIL_ROWS", 4)
     profiles = synthesise(shipped, 40, seed=6).profiles
     return Population.fit(
         profiles,
@@ -59,7 +59,7 @@ def test_adding_equals_transforming_the_grown_population(base: Population, shipp
     grown = base
     for newcomer in newcomers(shipped, 9):  # through several tail chunks
         grown = grown.with_profile(newcomer)
-    assert len(base) == 40 and len(grown) == 49 and len(grown._chunks) > len(base._chunks)
+    assert len(base) == 40 and len(grown) == 49 and len(grown._store.chunks) > len(base._store.chunks)
     reference = refitted_transform(grown)
     assert_same_matrices(grown.matrices, reference.matrices)
     for org in ("new-0", "new-8", base.profiles[3].id):
@@ -121,8 +121,8 @@ def test_adding_writes_one_row_not_the_population(shipped: ProfileSet, monkeypat
     grown = base.with_profile(newcomers(shipped, 1)[0])
     again = grown.with_profile(newcomers(shipped, 2)[1])
     # The base chunk is shared, not copied; the tail's spare room is written in place.
-    assert grown._chunks[0] is base._chunks[0] and again._chunks[0] is base._chunks[0]
-    assert np.shares_memory(again._chunks[-1].offers[0], grown._chunks[-1].offers[0])
+    assert grown._store.chunks[0] is base._store.chunks[0] and again._store.chunks[0] is base._store.chunks[0]
+    assert np.shares_memory(again._store.chunks[-1].offers[0], grown._store.chunks[-1].offers[0])
 
 
 def test_populations_and_vectorisers_pickle(base: Population, shipped: ProfileSet) -> None:

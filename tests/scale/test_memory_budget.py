@@ -5,8 +5,9 @@ import tracemalloc
 import pytest
 
 from matchmaker.core.population import Population
-from matchmaker.core.scoring import _CELL_BYTES, CANONICAL, TILE_MAX, block_rows_for
-from matchmaker.loading import ProfileSet
+from matchmaker.core.profile_set import ProfileSet
+from matchmaker.core.scoring.execution import _CELL_BYTES, TILE_MAX, block_rows_for
+from matchmaker.core.scoring.plan import CANONICAL
 from matchmaker.synth import synthesise
 
 

@@ -8,9 +8,8 @@ import yaml
 
 from builders import VOCABULARY, market
 from matchmaker.core.errors import MatchmakerError, ProfileError
+from matchmaker.core.profile_set import ProfileSet
 from matchmaker.loading import (
-    ProfileSet,
-    _StrictLoader,
     default_profiles_dir,
     load_profiles,
     parse_yaml,
@@ -18,6 +17,7 @@ from matchmaker.loading import (
     validate_profiles,
     write_profiles,
 )
+from matchmaker.loading.safe_yaml import _StrictLoader
 from matchmaker.synth import synthesise
 
 
@@ -101,7 +101,7 @@ def test_parquet_with_an_unknown_column(tmp_path: Path) -> None:
     _, problems = validate_profiles(tmp_path / "odd.parquet")
     assert [str(p) for p in problems] == [
         "odd.parquet: colour: unknown column 'colour'; accepted: id, name, aliases, country, presence, kind, "
-        "sectors, summary, offers, needs"
+        "sectors, summary, offers, needs, relations, government, government_evidence"
     ]
     (tmp_path / "broken.parquet").write_bytes(b"not parquet")
     assert "not a readable Parquet file" in str(validate_profiles(tmp_path / "broken.parquet")[1][0])

@@ -5,7 +5,8 @@ from collections import Counter
 import pytest
 
 from matchmaker.core.errors import MatchmakerError
-from matchmaker.loading import ProfileSet, check_profiles
+from matchmaker.core.profile_set import ProfileSet
+from matchmaker.loading import check_profiles
 from matchmaker.synth import synthesise
 
 

@@ -35,15 +35,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from matchmaker.core.defaults import BRIDGE_FROM, OVERSUPPLY_BELOW, UNMET_BELOW
 from matchmaker.core.errors import SettingsError
 from matchmaker.core.population import ItemRef, Population
 from matchmaker.core.profile import MAX_STRENGTH, Side
-from matchmaker.core.scoring import FloatArray, IntArray, ScoringSettings
-from matchmaker.core.vectoriser import Matrix
-
-UNMET_BELOW = 0.25
-OVERSUPPLY_BELOW = 0.25
-BRIDGE_FROM = 0.3
+from matchmaker.core.scoring import ScoringSettings
+from matchmaker.core.vectors import FloatArray, IntArray, Matrix
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,21 @@ MAX_STRENGTH = 3
 STRENGTH_LABELS = {1: "minor", 2: "substantial", 3: "central"}
 Side = Literal["offers", "needs"]
 SIDES: tuple[Side, Side] = ("offers", "needs")
+# How two organisations are already connected; each type has an inverse (partner is its own).
+RelationType = Literal["part-of", "parent-of", "funds", "funded-by", "partner"]
+RELATION_TYPES: tuple[RelationType, ...] = ("part-of", "parent-of", "funds", "funded-by", "partner")
+INVERSE_RELATION: dict[RelationType, RelationType] = {
+    "part-of": "parent-of",
+    "parent-of": "part-of",
+    "funds": "funded-by",
+    "funded-by": "funds",
+    "partner": "partner",
+}
+# What a kind of organisation is to a partnership: a counterpart one introduces for a project, or an
+# enabler (funder, regulator, programme) that can support one.
+Role = Literal["counterpart", "enabler"]
+ROLES: tuple[Role, ...] = ("counterpart", "enabler")
+DEFAULT_ROLE: Role = "counterpart"
 
 # One documented rule for hostile text: control characters (other than newline and tab in prose),
 # bidirectional overrides/isolates and zero-width characters are rejected, never silently stripped,
@@ -104,6 +119,14 @@ class Item(_Frozen):
 Items = Annotated[tuple[Item, ...], Field(max_length=20)]
 
 
+class Relation(_Frozen):
+    """An existing connection to another organisation (``org`` is its id), with the evidence for it."""
+
+    type: RelationType
+    org: OrgId
+    evidence: Evidence
+
+
 class Profile(_Frozen):
     """An organisation's capability profile."""
 
@@ -117,6 +140,19 @@ class Profile(_Frozen):
     summary: Annotated[Prose, Field(max_length=1000)] = ""
     offers: Annotated[dict[Key, Items], Field(max_length=12)] = {}
     needs: Annotated[dict[Key, Items], Field(max_length=12)] = {}
+    relations: Annotated[tuple[Relation, ...], Field(max_length=50)] = ()
+    # Set on bodies of a national government (the country); two profiles with the same government
+    # are related. The evidence for the membership is required with it.
+    government: Country | None = None
+    government_evidence: Evidence | None = None
+
+    @model_validator(mode="after")
+    def _government_evidenced(self) -> Profile:
+        if self.government is not None and self.government_evidence is None:
+            raise ValueError("government needs government_evidence (a source and quote, or background)")
+        if self.government is None and self.government_evidence is not None:
+            raise ValueError("government_evidence is given without government")
+        return self
 
     def items(self, side: Side) -> Mapping[str, tuple[Item, ...]]:
         return self.offers if side == "offers" else self.needs
@@ -128,19 +164,66 @@ class Profile(_Frozen):
                 for position, item in enumerate(items):
                     yield side, dimension, position, item
 
+    def iter_evidence(self) -> Iterator[tuple[str, Evidence]]:
+        """Every piece of evidence with the field it sits in: items, relations, then government.
+
+        >>> ev = Evidence(background="known")
+        >>> p = Profile(id="x", name="X", country="JP", kind="startup", sectors=("ai",),
+        ...             offers={"data": (Item(description="records", strength=1, evidence=ev),)},
+        ...             relations=(Relation(type="partner", org="y", evidence=ev),),
+        ...             government="JP", government_evidence=ev)
+        >>> [field for field, _ in p.iter_evidence()]
+        ['offers.data[0].evidence', 'relations[0].evidence', 'government_evidence']
+        """
+        for side, dimension, position, item in self.iter_items():
+            yield f"{side}.{dimension}[{position}].evidence", item.evidence
+        for position, relation in enumerate(self.relations):
+            yield f"relations[{position}].evidence", relation.evidence
+        if self.government_evidence is not None:
+            yield "government_evidence", self.government_evidence
+
     @property
     def countries(self) -> frozenset[str]:
         """Home country and countries of presence."""
         return frozenset((self.country, *self.presence))
 
+    def need_mass(self, dimension: str) -> float:
+        """How much the organisation depends on ``dimension``: its strongest need there over the maximum strength."""
+        return max((i.strength for i in self.needs.get(dimension, ())), default=0) / MAX_STRENGTH
+
 
 class Vocabulary(_Frozen):
-    """A programme's configuration: the dimensions, kinds, sectors and shared tags profiles use."""
+    """A programme's configuration: the dimensions, kinds, sectors and shared tags profiles use.
+
+    ``roles`` gives a kind the role ``enabler``; a kind it does not list is a ``counterpart``.
+
+    >>> vocab = Vocabulary(dimensions={"data": "Data"}, kinds=("government", "startup"), sectors={}, tags={},
+    ...                    roles={"government": "enabler"})
+    >>> vocab.role("government"), vocab.role("startup")
+    ('enabler', 'counterpart')
+    >>> Vocabulary(dimensions={"data": "Data"}, kinds=("startup",), sectors={}, tags={}, roles={"funder": "enabler"})
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Vocabulary
+      Value error, roles names the unknown kind 'funder'; the kinds are: startup ...
+    """
 
     dimensions: Annotated[dict[Key, Prose], Field(min_length=1, max_length=12)]
     kinds: Annotated[tuple[Key, ...], Field(min_length=1)]
     sectors: dict[Key, Prose]
     tags: dict[Key, Prose]
+    roles: dict[Key, Role] = {}
+
+    @model_validator(mode="after")
+    def _roles_of_known_kinds(self) -> Vocabulary:
+        for kind in self.roles:
+            if kind not in self.kinds:
+                raise ValueError(f"roles names the unknown kind {kind!r}; the kinds are: {', '.join(self.kinds)}")
+        return self
+
+    def role(self, kind: str) -> Role:
+        """The role of ``kind``: what ``roles`` says, else counterpart."""
+        return self.roles.get(kind, DEFAULT_ROLE)
 
 
 def _unknown(file: str, field: str, value: str, known: Mapping[str, object] | tuple[str, ...], what: str) -> Problem:

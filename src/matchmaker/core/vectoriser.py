@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, TypeAlias
 
@@ -20,10 +19,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import MAX_STRENGTH, SIDES, Item, Profile
+from matchmaker.core.vectors import Matrix, ProfileMatrices, unit_rows
 
-# A block of vectors: scipy.sparse.csr_matrix (exact, float64) or a dense NDArray (latent, float32). scipy is
-# untyped, so the alias is Any; functions say which form they take.
-Matrix: TypeAlias = Any
 NComponents: TypeAlias = int | Literal["auto"] | None
 
 # The "auto" rule: exact sparse TF-IDF vectors up to this many profiles, latent (LSA) vectors above.
@@ -151,13 +148,6 @@ class _ExactCache:
         return sp.csr_matrix((data, indices, indptr), shape=(len(rows), self.width))
 
 
-def _unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows scaled to unit length (all-zero rows stay zero)."""
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return sp.csr_matrix(sp.diags(scale) @ matrix)
-
-
 def _tfidf(
     documents: Iterable[Iterable[str]],
     n_documents: int,
@@ -192,7 +182,7 @@ def _tfidf(
         np.log(matrix.data, out=matrix.data)
         matrix.data += 1.0
     matrix.data *= idf[matrix.indices]
-    return _unit_rows(matrix)
+    return unit_rows(matrix)
 
 
 def _idf(counts: sp.csr_matrix, multiplicity: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -207,26 +197,6 @@ def _idf(counts: sp.csr_matrix, multiplicity: NDArray[np.float64]) -> NDArray[np
 def item_text(item: Item) -> str:
     """What the word model reads of an item: its description and the words of its tags."""
     return " ".join((item.description, *(tag.replace("-", " ") for tag in item.tags)))
-
-
-@dataclass(frozen=True)
-class ProfileMatrices:
-    """The vectoriser's output split into its blocks, one row per profile.
-
-    ``offers[d]`` row a is the strength-weighted sum of a's offer vectors in dimension d;
-    ``needs[d]`` row b is the importance-weighted average of b's need vectors in d; ``need_mass[b, d]``
-    is how much b depends on d (its strongest need there, over the maximum strength); ``sectors`` rows
-    are unit-length sector indicators.
-    """
-
-    offers: tuple[Matrix, ...]
-    needs: tuple[Matrix, ...]
-    need_mass: NDArray[np.float64]
-    sectors: Matrix
-
-    @property
-    def n(self) -> int:
-        return int(self.need_mass.shape[0])
 
 
 class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -372,7 +342,7 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         word_share = np.where(has_tags, 1.0 - self.tag_share, 1.0)
         tag_share = np.where(has_words, self.tag_share, 1.0)
         joined = sp.hstack([sp.diags(np.sqrt(word_share)) @ words, sp.diags(np.sqrt(tag_share)) @ tags], format="csr")
-        return _unit_rows(joined)
+        return unit_rows(joined)
 
     def transform_items(self, items: Sequence[Item]) -> Matrix:
         """One unit-length row per item; dot products are similarities.
@@ -478,7 +448,7 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                         cols[block].append(column)
                         weights[block].append(item.strength / MAX_STRENGTH)
                     if side == "needs":
-                        need_mass[row, d] = max(i.strength for i in dimension_items) / MAX_STRENGTH
+                        need_mass[row, d] = profile.need_mass(dimension)
         vectors = self._unique_vectors(unique)
         latent = self.svd_ is not None
         weight_dtype = LATENT_DTYPE if latent else np.float64
@@ -498,7 +468,7 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         sector_index = {s: k for k, s in enumerate(self.sectors_)}
         r2 = [row for row, p in enumerate(profiles) for s in p.sectors if s in sector_index]
         c2 = [sector_index[s] for p in profiles for s in p.sectors if s in sector_index]
-        sectors = _unit_rows(sp.csr_matrix((np.ones(len(r2)), (r2, c2)), shape=(len(profiles), len(self.sectors_))))
+        sectors = unit_rows(sp.csr_matrix((np.ones(len(r2)), (r2, c2)), shape=(len(profiles), len(self.sectors_))))
         return ProfileMatrices(
             offers=tuple(aggregate(2 * d) for d in range(n_dims)),
             needs=tuple(aggregate(2 * d + 1) for d in range(n_dims)),

@@ -1,27 +1,20 @@
-"""Reports people review: Markdown, self-contained HTML with charts, CSV, JSON and XLSX.
+"""Rendering pairing reports people review: Markdown, self-contained HTML with charts, CSV, JSON and XLSX.
 
-An adapter: it reads nothing itself. ``build_report`` scores what a report shows; ``iter_report``
-renders it in pieces (for atomic streaming to a file with ``write_atomic``); ``render_report`` does
-both in memory and is what an HTTP endpoint calls::
+An adapter: it scores nothing itself. :func:`matchmaker.application.report.build_report` computes what a
+report shows; ``iter_report`` renders it in pieces (for atomic streaming to a file with
+:func:`matchmaker.atomic.write_atomic`); ``render_report`` does both in memory and is what an HTTP
+endpoint calls::
 
-    content, media_type = render_report(population, profile_set, ReportOptions(format="html"))
+    content, media_type = render_report(workspace, profile_set, ReportOptions(format="html"))
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from matchmaker.core.population import Population
-from matchmaker.loading import ProfileSet
-from matchmaker.reports.atomic import write_atomic
-from matchmaker.reports.model import (
-    FORMATS,
-    MEDIA_TYPES,
-    Progress,
-    Report,
-    ReportOptions,
-    build_report,
-)
+from matchmaker.application.report import FORMATS, MEDIA_TYPES, Progress, Report, ReportOptions, build_report
+from matchmaker.application.workspace import Workspace
+from matchmaker.core.profile_set import ProfileSet
 
 EXTENSIONS = {"html": ".html", "md": ".md", "csv": ".csv", "json": ".json", "xlsx": ".xlsx"}
 
@@ -45,24 +38,14 @@ def iter_report(report: Report, progress: Progress | None = None) -> Iterator[by
         yield {"csv": tables.to_csv, "json": tables.to_json, "xlsx": tables.to_xlsx}[fmt](report)
 
 
-def render_report(population: Population, profile_set: ProfileSet, options: ReportOptions) -> tuple[bytes, str]:
+def render_report(workspace: Workspace, profile_set: ProfileSet, options: ReportOptions) -> tuple[bytes, str]:
     """The whole report as (content, media type); for formats html, md, csv, json and xlsx.
 
     Raises SettingsError for an unknown format or setting and UnknownOrganisation for an unknown
     ``options.org``.
     """
-    report = build_report(population, profile_set, options)
+    report = build_report(workspace, profile_set, options)
     return b"".join(iter_report(report)), MEDIA_TYPES[report.options.format]
 
 
-__all__ = [
-    "EXTENSIONS",
-    "FORMATS",
-    "MEDIA_TYPES",
-    "Report",
-    "ReportOptions",
-    "build_report",
-    "iter_report",
-    "render_report",
-    "write_atomic",
-]
+__all__ = ["EXTENSIONS", "FORMATS", "MEDIA_TYPES", "iter_report", "render_report"]

@@ -17,8 +17,8 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from matchmaker.application.report import Heatmap, OrganisationSection
 from matchmaker.core.ecosystem import Ecosystem
-from matchmaker.reports.model import Heatmap, OrganisationSection
 
 OFFER_COLOUR = "#2166ac"
 NEED_COLOUR = "#d6604d"

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from html import escape
 
+from matchmaker.application.report import Heatmap, Report
 from matchmaker.core.ecosystem import Ecosystem, ItemFit
 from matchmaker.core.population import Match, Reason
 from matchmaker.core.profile import STRENGTH_LABELS, Item, Profile
-from matchmaker.core.scoring import COMBINER_DESCRIPTIONS
+from matchmaker.core.scoring import profile_need_shares
 from matchmaker.reports.charts import NEED_COLOUR, OFFER_COLOUR, bridges_svg, heatmap_svg, strength_svg
-from matchmaker.reports.model import Heatmap, Report, need_shares
 from matchmaker.reports.tables import settings_rows
 from matchmaker.views import ROUND
 
@@ -46,7 +46,8 @@ nav.toc { background: var(--soft); border: 1px solid var(--line); border-radius:
 nav.toc ol { margin: 4px 0; padding-left: 20px; columns: 2; }
 a { color: var(--accent); }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 14px; font-size: .86rem; }
-th, td { border-bottom: 1px solid var(--line); padding: 5px 7px; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid var(--line); padding: 5px 7px; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
 thead th { background: var(--soft); font-weight: 600; border-bottom: 2px solid var(--line); }
 tbody tr:nth-child(even) { background: #fafbfc; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -215,7 +216,7 @@ class _Html:
         return f"""<section id="how"><h2>How to read this report</h2>
 <p>Each pairing is scored on what one organisation <b>offers</b> against what the other <b>needs</b>, in each
 dimension ({_e(", ".join(self.report.dimensions))}). <b>A&rarr;B</b> is how well A's offers meet B's needs (0 to 1),
-<b>B&rarr;A</b> the reverse. The two directions are combined by the <b>{_e(COMBINER_DESCRIPTIONS[s.combiner])}</b>,
+<b>B&rarr;A</b> the reverse. The two directions are combined by the <b>{_e(s.combiner_entry.description)}</b>,
 then scaled by sector fit (weight {s.sector_weight:g}) and the {_e(first)}&ndash;{_e(second)} preference
 (weight {s.cross_border_weight:g}); these can lower a score but never create one.</p>
 <p>Every offer&rarr;need line below cites its evidence: a verbatim <b>quote</b> with its <b>source document</b>, or
@@ -294,7 +295,7 @@ instead of the documents. Check those before an introduction.</p></section>"""
 
     def pair_card(self, rank: int, m: Match) -> str:
         s = self.report.settings
-        rule = COMBINER_DESCRIPTIONS[s.combiner].split(":")[0]
+        rule = s.combiner_entry.description.split(":")[0]
         x = 1 if m.cross_border else 0
         formula = (
             f"A&rarr;B {_f(m.a_to_b, 4)} and B&rarr;A {_f(m.b_to_a, 4)}, combined by the {_e(rule)} = "
@@ -306,7 +307,7 @@ instead of the documents. Check those before an introduction.</p></section>"""
         head = "".join(f'<th class="num">{_e(d)}</th>' for d in dims)
         rows = []
         for giver, taker, total, benefit in ((m.a, m.b, m.a_to_b, "a_to_b"), (m.b, m.a, m.b_to_a, "b_to_a")):
-            shares = need_shares(taker, dims, s)
+            shares = profile_need_shares(taker, dims, s)
             values = "".join(self.num(getattr(m.dimensions[d], benefit), 4) for d in dims)
             weights = "".join(self.num(shares[d], 3) for d in dims)
             rows.append(

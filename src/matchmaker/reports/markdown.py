@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from matchmaker.application.report import Report
 from matchmaker.core.ecosystem import ItemFit
 from matchmaker.core.population import Match, Reason
 from matchmaker.core.profile import STRENGTH_LABELS, Item, Profile
-from matchmaker.core.scoring import COMBINER_DESCRIPTIONS
-from matchmaker.reports.model import Report, need_shares
+from matchmaker.core.scoring import profile_need_shares
 from matchmaker.reports.tables import settings_rows
 from matchmaker.views import ROUND, reason_text
 
@@ -78,7 +78,7 @@ def _pair(rank: int, m: Match, report: Report) -> Iterator[str]:
     bridge = f" \u2014 {s.bridge[0]}\u2194{s.bridge[1]}" if m.cross_border else ""
     yield f"### {rank}. {_org(m.a)} \u00d7 {_org(m.b)}: {_f(m.score, 4)}{bridge}"
     yield ""
-    rule = COMBINER_DESCRIPTIONS[s.combiner].split(":")[0]
+    rule = s.combiner_entry.description.split(":")[0]
     yield (
         f"A\u2192B {_f(m.a_to_b, 4)} and B\u2192A {_f(m.b_to_a, 4)}, combined by the {rule} = "
         f"{_f(m.reciprocal, 4)}; \u00d7 (1 + {s.sector_weight:g} \u00d7 sector fit {_f(m.sector_fit, 4)} + "
@@ -87,7 +87,7 @@ def _pair(rank: int, m: Match, report: Report) -> Iterator[str]:
     )
     yield ""
     dims = tuple(m.dimensions)
-    to_b, to_a = need_shares(m.b, dims, s), need_shares(m.a, dims, s)
+    to_b, to_a = profile_need_shares(m.b, dims, s), profile_need_shares(m.a, dims, s)
     yield from _table(
         [
             "dimension",
@@ -172,7 +172,7 @@ def iter_markdown(report: Report) -> Iterator[str]:
     yield (
         f"Scores weigh what one organisation **offers** against what the other **needs** in each dimension "
         f"({', '.join(r.dimensions)}); A\u2192B is how well A's offers meet B's needs. The two directions are "
-        f"combined by the {COMBINER_DESCRIPTIONS[s.combiner]}, then scaled by sector fit (weight "
+        f"combined by the {s.combiner_entry.description}, then scaled by sector fit (weight "
         f"{s.sector_weight:g}) and the {first}-{second} preference (weight {s.cross_border_weight:g}). "
         f"Every line cites a quote and its source document, or is flagged {BACKGROUND}."
     )

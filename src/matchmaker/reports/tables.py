@@ -13,11 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from matchmaker.application.report import Report
 from matchmaker.core.ecosystem import ItemFit
 from matchmaker.core.population import Reason
 from matchmaker.core.profile import Item
-from matchmaker.core.scoring import COMBINER_DESCRIPTIONS
-from matchmaker.reports.model import Report
 from matchmaker.views import (
     ROUND,
     item_view,
@@ -241,7 +240,7 @@ def settings_rows(report: Report) -> list[tuple[str, str]]:
         ("dimension weights", weights),
         ("sector-fit weight", f"{s.sector_weight:g}"),
         ("cross-border weight", f"{s.cross_border_weight:g}"),
-        ("combiner", f"{s.combiner}: {COMBINER_DESCRIPTIONS[s.combiner]}"),
+        ("combiner", f"{s.combiner}: {s.combiner_entry.description}"),
         ("bridge countries", " and ".join(s.bridge)),
         ("unmet need below", f"{eco.unmet_below:g} coverage"),
         ("oversupply below", f"{eco.oversupply_below:g} demand"),

@@ -15,8 +15,9 @@ from fastapi.openapi.utils import get_openapi
 from matchmaker.service import errors
 from matchmaker.service.contract import apply_vocabulary
 from matchmaker.service.limits import BodySizeLimit
+from matchmaker.service.params import weights_pattern
 from matchmaker.service.report_routes import router as report_router
-from matchmaker.service.routes import health, router, weights_pattern
+from matchmaker.service.routes import health, router
 from matchmaker.service.schemas import TEXT_RULE
 from matchmaker.service.state import Service
 from matchmaker.settings import Settings, load_settings

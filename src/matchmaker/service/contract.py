@@ -7,7 +7,7 @@ from typing import Any
 import pycountry
 
 from matchmaker.core.profile import Vocabulary
-from matchmaker.core.scoring import COMBINER_DESCRIPTIONS
+from matchmaker.core.scoring import combiner_descriptions
 
 _REF = "#/components/schemas/"
 
@@ -28,8 +28,8 @@ def _vocabulary_schemas(vocabulary: Vocabulary) -> dict[str, dict[str, Any]]:
         "CountryCode": _enum(sorted(c.alpha_2 for c in pycountry.countries), "ISO 3166-1 alpha-2 country code."),
         "Combiner": {
             "type": "string",
-            "enum": list(COMBINER_DESCRIPTIONS),
-            "description": "; ".join(f"{k}: {v}" for k, v in COMBINER_DESCRIPTIONS.items()),
+            "enum": list(combiner_descriptions()),
+            "description": "; ".join(f"{k}: {v}" for k, v in combiner_descriptions().items()),
         },
     }
 

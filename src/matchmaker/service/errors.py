@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from matchmaker.core.errors import MatchmakerError, ProfileError, SettingsError, UnknownOrganisation
+from matchmaker.loading.problems import field_path, short_value
 from matchmaker.service.schemas import ErrorOut
 from matchmaker.service.state import ShippedProfile, problem_list
 
@@ -47,21 +48,6 @@ def error(status: int, detail: str, headers: dict[str, str] | None = None, **ext
     return JSONBody({"detail": detail, **extra}, status_code=status, headers=headers)
 
 
-def _short(value: Any) -> str:
-    try:
-        text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
-    except ValueError:
-        text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _where(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 async def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
@@ -79,8 +65,8 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
             message = f"missing required field {loc[-1]!r}"
         problems.append(
             {
-                "field": _where(loc),
-                "value": "" if e.get("type") == "missing" else _short(e.get("input")),
+                "field": field_path(loc),
+                "value": "" if e.get("type") == "missing" else short_value(e.get("input")),
                 "message": message,
             }
         )

@@ -1,7 +1,6 @@
-"""Request bodies and the documented response shapes of the HTTP API.
+"""Request bodies and the responses only the HTTP API has (errors, health, feedback, pages, vocabulary).
 
-Responses are built by :mod:`matchmaker.views` (the CLI's ``--format json``); the models below only
-describe those shapes in the OpenAPI contract, and a test keeps both in step. Request models mirror
+The shapes the CLI prints too are :mod:`matchmaker.shapes`. Request models mirror
 :class:`matchmaker.core.profile.Profile` with every constraint written so JSON Schema can state it
 (lengths, the character rule as a pattern); the core model still validates what is stored.
 """
@@ -12,7 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from matchmaker.core.profile import _FORBIDDEN, MAX_STRENGTH
+from matchmaker.core.profile import _FORBIDDEN, MAX_STRENGTH, RelationType
+from matchmaker.shapes import SummaryOut
 from matchmaker.storage import Outcome
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -114,6 +114,15 @@ class ItemIn(_Strict):
 
 
 Items = Annotated[list[ItemIn], Field(max_length=20)]
+EvidenceIn = QuotedEvidenceIn | BackgroundEvidenceIn
+
+
+class RelationIn(_Strict):
+    """An existing connection to another organisation (its id): it is then never recommended as a partner."""
+
+    type: Annotated[RelationType, Field(description="part-of, parent-of, funds, funded-by or partner")]
+    org: Annotated[str, Field(pattern=ID_PATTERN, description="the other organisation's id")]
+    evidence: EvidenceIn
 
 
 class ProfileIn(_Strict):
@@ -128,6 +137,11 @@ class ProfileIn(_Strict):
     summary: Annotated[str, Field(max_length=1000, pattern=text_pattern(multiline=True))] = ""
     offers: Annotated[dict[str, Items], Field(max_length=12)] = {}
     needs: Annotated[dict[str, Items], Field(max_length=12)] = {}
+    relations: Annotated[list[RelationIn], Field(max_length=50)] = []
+    government: Annotated[
+        Country | None, Field(description="set on a body of a national government: bodies of one are related")
+    ] = None
+    government_evidence: EvidenceIn | None = None
 
 
 class FeedbackIn(_Strict):
@@ -155,124 +169,12 @@ class ErrorOut(_Strict):
     suggestions: list[str] = Field(default_factory=list, description="similar organisation ids (404)")
 
 
-class SummaryOut(_Strict):
-    id: str
-    name: str
-    country: str
-    kind: str
-    sectors: list[str]
-
-
-class QuotedEvidenceOut(_Strict):
-    background: Literal[False]
-    source: str
-    quote: str
-
-
-class BackgroundEvidenceOut(_Strict):
-    background: Literal[True]
-    note: str
-
-
-class ItemOut(_Strict):
-    description: str
-    strength: int
-    strength_label: str
-    tags: list[str]
-    evidence: QuotedEvidenceOut | BackgroundEvidenceOut
-
-
-class ProfileOut(SummaryOut):
-    aliases: list[str]
-    presence: list[str]
-    summary: str
-    offers: dict[str, list[ItemOut]]
-    needs: dict[str, list[ItemOut]]
-
-
 class OrganisationPageOut(_Strict):
     organisations: list[SummaryOut]
     total: int = Field(description="organisations matching the filters, on all pages")
     page: int
     page_size: int
     version: str = Field(description="content hash of the shipped profile folder")
-
-
-class SettingsOut(_Strict):
-    dimension_weights: dict[str, float]
-    sector_weight: float
-    cross_border_weight: float
-    combiner: str
-    combiner_rule: str
-    bridge: list[str]
-
-
-class DirectedOut(_Strict):
-    a_to_b: float
-    b_to_a: float
-
-
-class BreakdownOut(DirectedOut):
-    reciprocal: float
-    combiner: str
-    sector_fit: float
-    cross_border: bool
-    dimensions: dict[str, DirectedOut]
-
-
-class ItemRefOut(ItemOut):
-    org: str
-    dimension: str
-    position: int
-
-
-class ReasonOut(_Strict):
-    direction: Literal["a_to_b", "b_to_a"]
-    dimension: str
-    contribution: float
-    similarity: float
-    background: bool
-    text: str
-    offer: ItemRefOut
-    need: ItemRefOut
-
-
-class PartnerOut(SummaryOut):
-    rank: int
-    score: float
-    breakdown: BreakdownOut
-    reasons: list[ReasonOut]
-
-
-class PartnersOut(_Strict):
-    organisation: SummaryOut
-    settings: SettingsOut
-    partners: list[PartnerOut]
-
-
-class PairOut(_Strict):
-    rank: int
-    a: str
-    b: str
-    a_name: str
-    b_name: str
-    score: float
-    breakdown: BreakdownOut
-    reasons: list[ReasonOut]
-
-
-class PairsOut(_Strict):
-    settings: SettingsOut
-    pairs: list[PairOut]
-
-
-class ExplanationOut(_Strict):
-    a: SummaryOut
-    b: SummaryOut
-    score: float
-    breakdown: BreakdownOut
-    settings: SettingsOut
-    reasons: list[ReasonOut]
 
 
 class FeedbackOut(_Strict):

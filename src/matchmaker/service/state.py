@@ -14,22 +14,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
+from matchmaker.application.workspace import Workspace, fit_population, roles_of
+from matchmaker.assembly import exclusions_of, population_profiles, profile_set_of, registered_profiles, stored_profile
 from matchmaker.core.errors import MatchmakerError, Problem, ProfileError, UnknownOrganisation
 from matchmaker.core.population import Population
 from matchmaker.core.profile import Profile, Vocabulary, vocabulary_problems
-from matchmaker.core.scoring import ScoringSettings
-from matchmaker.loading import ProfileSet, default_profiles_dir, load_folder, parse_profile
+from matchmaker.core.profile_set import ProfileSet
+from matchmaker.core.relations import relation_problems
+from matchmaker.loading import parse_profile
 from matchmaker.settings import Settings
 from matchmaker.storage import Change, Feedback, Store
-from matchmaker.views import profile_summary
 
 log = logging.getLogger("matchmaker.service")
 T = TypeVar("T")
@@ -42,30 +42,19 @@ class ShippedProfile(MatchmakerError):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One consistent view for one request: the population and who declined whom."""
+    """One consistent view for one request: the workspace (population and exclusions) and its version."""
 
-    population: Population
-    declined: Mapping[str, frozenset[str]]
+    workspace: Workspace
     version: int
+
+    @property
+    def population(self) -> Population:
+        return self.workspace.population
 
     @cached_property
     def sorted_profiles(self) -> list[Profile]:
         """Every profile, by id."""
         return sorted(self.population.profiles, key=lambda p: p.id)
-
-    @cached_property
-    def summaries(self) -> list[dict[str, Any]]:
-        """Every organisation's summary, by id."""
-        return [profile_summary(p) for p in self.sorted_profiles]
-
-    def excluded_for(self, org_id: str) -> frozenset[str]:
-        """The partners ``org_id`` declined: never recommended to it again."""
-        return self.declined.get(org_id, frozenset())
-
-    @cached_property
-    def declined_pairs(self) -> frozenset[frozenset[str]]:
-        """Every unordered pair in which one side declined the other."""
-        return frozenset(frozenset((org, partner)) for org, partners in self.declined.items() for partner in partners)
 
 
 class Service:
@@ -77,55 +66,31 @@ class Service:
         self.store = store
         self.vocabulary: Vocabulary = profile_set.vocabulary
         self.shipped: dict[str, Profile] = {p.id: p for p in profile_set.profiles}
-        self.scoring: ScoringSettings = settings.scoring.to_core()
         self._lock = threading.RLock()  # writes and catching up; reentrant: a write may look up names
         self.one_at_a_time = threading.Lock()  # see ``ranked``
         self._cache: OrderedDict[Hashable, bytes] = OrderedDict()
         self._cache_lock = threading.Lock()
         # Read before the data: a write committed in between is applied again by ``_catch_up`` (harmless).
         self._applied = store.last_change()
-        registered = dict(self._load_registered())
+        registered = registered_profiles(store, self.vocabulary)
         self.registered: set[str] = set(registered)
-        declined: defaultdict[str, set[str]] = defaultdict(set)
-        for feedback in store.feedback():
-            if feedback.outcome == "declined":
-                declined[feedback.organisation].add(feedback.partner)
-        profiles = {**self.shipped, **registered}
-        population = Population.fit(
-            profiles.values(),
-            dimensions=tuple(self.vocabulary.dimensions),
-            sectors=tuple(self.vocabulary.sectors),
-            settings=self.scoring,
+        population = fit_population(
+            population_profiles(profile_set.profiles, registered), self.vocabulary, settings.scoring.to_core()
         )
-        self._snapshot = Snapshot(population, {k: frozenset(v) for k, v in declined.items()}, 0)
+        exclusions = exclusions_of(store.feedback())
+        workspace = Workspace(population, exclusions, settings.memory_budget_mb, roles_of(self.vocabulary))
+        self._snapshot = Snapshot(workspace, 0)
 
     @classmethod
     def start(cls, settings: Settings) -> Service:
         """Load the profile folder, open the database and fit the population once."""
-        profile_set = load_folder(settings.profiles or default_profiles_dir())
+        profile_set = profile_set_of(settings)
         store = Store.open(settings.database_url, settings.database)
         try:
             return cls(settings, profile_set, store)
         except BaseException:
             store.close()
             raise
-
-    def _load_registered(self) -> list[tuple[str, Profile]]:
-        loaded = ((org_id, self._valid_profile(org_id, data)) for org_id, data in self.store.profiles())
-        return [(org_id, profile) for org_id, profile in loaded if profile is not None]
-
-    def _valid_profile(self, org_id: str, data: str) -> Profile | None:
-        """A stored profile, or None (logged) if it no longer validates against the model or vocabulary."""
-        try:
-            profile = Profile.model_validate_json(data)
-        except ValidationError as err:
-            log.warning("registered profile %r is no longer valid and is skipped: %s", org_id, err)
-            return None
-        problems = vocabulary_problems(profile, self.vocabulary)
-        if problems:
-            log.warning("registered profile %r is skipped: %s", org_id, problems[0])
-            return None
-        return profile
 
     # -- reads ------------------------------------------------------------------------------------
 
@@ -137,6 +102,10 @@ class Service:
     @property
     def population(self) -> Population:
         return self.snapshot().population
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.snapshot().workspace
 
     def _catch_up(self) -> None:
         """Apply the writes other processes committed (several workers or hosts share the database).
@@ -155,26 +124,32 @@ class Service:
 
     def _apply(self, change: Change) -> None:
         """Bring the population in line with one committed write (called with ``_lock`` held)."""
-        current = self._snapshot
+        current = self._snapshot.workspace
         if change.kind == "feedback":
-            if change.outcome == "declined" and change.partner is not None:
-                self._decline(change.organisation, change.partner)
+            if change.partner is not None and change.outcome in ("declined", "agreement"):
+                exclusions = current.exclusions
+                if change.outcome == "declined":
+                    exclusions = exclusions.with_declined(change.organisation, change.partner)
+                else:
+                    exclusions = exclusions.with_agreement(change.organisation, change.partner)
+                self._swap(current.with_exclusions(exclusions))
             return
         org_id = change.organisation
         stored = self.store.get_profile(org_id)
-        profile = self._valid_profile(org_id, stored) if stored is not None else None
+        profile = stored_profile(org_id, stored, self.vocabulary) if stored is not None else None
+        population = current.population
         if profile is not None:
             self.registered.add(org_id)
-            row = current.population.index.get(org_id)
-            if row is None or current.population.profiles[row] != profile:
-                self._swap(current.population.with_profile(profile), current.declined)
+            row = population.index.get(org_id)
+            if row is None or population.profiles[row] != profile:
+                self._swap(current.with_population(population.with_profile(profile)))
             return
         self.registered.discard(org_id)
         shipped = self.shipped.get(org_id)
         if shipped is not None:
-            self._swap(current.population.with_profile(shipped), current.declined)
-        elif org_id in current.population.index:
-            self._swap(current.population.without(org_id), current.declined)
+            self._swap(current.with_population(population.with_profile(shipped)))
+        elif org_id in population.index:
+            self._swap(current.with_population(population.without(org_id)))
 
     def lookup(self, key: Hashable, snapshot: Snapshot) -> bytes | None:
         """A rendered answer remembered for ``key`` in this population version, if any.
@@ -193,6 +168,14 @@ class Service:
             self._cache[(snapshot.version, key)] = value
             while len(self._cache) > CACHE_ENTRIES:
                 self._cache.popitem(last=False)
+
+    def answer(self, key: Hashable, snapshot: Snapshot, render: Callable[[], bytes]) -> bytes:
+        """The answer to ``key`` in this snapshot: remembered, else rendered (one at a time) and remembered."""
+        found = self.lookup(key, snapshot)
+        if found is None:
+            found = self.ranked(render)
+            self.remember(key, snapshot, found)
+        return found
 
     def ranked(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one request's ranking and explanation (``work(*args, **kwargs)``), one request at a time.
@@ -214,6 +197,9 @@ class Service:
         if profile is None:
             raise ProfileError(problems)
         problems = vocabulary_problems(profile, self.vocabulary)
+        population = self.population
+        targets = [population.profiles[population.index[r.org]] for r in profile.relations if r.org in population.index]
+        problems += [p for p in relation_problems([profile, *targets]) if p.file == profile.id]
         if problems:
             raise ProfileError(problems)
         return profile
@@ -259,12 +245,6 @@ class Service:
             self._catch_up_locked()
         return recorded
 
-    def _decline(self, organisation: str, partner: str) -> None:
-        current = self._snapshot
-        declined = dict(current.declined)
-        declined[organisation] = declined.get(organisation, frozenset()) | {partner}
-        self._swap(current.population, declined)
-
     def _suggest(self, org_id: str) -> tuple[str, ...]:
         try:
             self.population.resolve(org_id)
@@ -272,8 +252,8 @@ class Service:
             return err.suggestions
         return ()
 
-    def _swap(self, population: Population, declined: Mapping[str, frozenset[str]]) -> None:
-        self._snapshot = Snapshot(population, declined, self._snapshot.version + 1)
+    def _swap(self, workspace: Workspace) -> None:
+        self._snapshot = Snapshot(workspace, self._snapshot.version + 1)
 
     def close(self) -> None:
         self.store.close()

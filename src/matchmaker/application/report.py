@@ -1,25 +1,29 @@
-"""What a report holds: the ranked pairs, every organisation's partners, the gap analysis and the settings.
+"""What a pairing report holds: the ranked pairs, every organisation's partners, the gaps and the settings.
 
-``build_report`` does all the scoring; the renderers (Markdown, HTML, CSV, JSON, XLSX) only lay out
-what it returns, so every format shows the same numbers.
+``build_report`` does all the scoring, through the workspace (so declined pairs never appear); the
+renderers in :mod:`matchmaker.reports` (Markdown, HTML, CSV, JSON, XLSX) only lay out what it
+returns, so every format shows the same numbers.
 """
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
 
 from matchmaker import __version__
+from matchmaker.application.queries import PairsQuery, PartnersQuery, ScoringOverrides, check_top
+from matchmaker.application.workspace import Workspace
 from matchmaker.core.ecosystem import BRIDGE_FROM, OVERSUPPLY_BELOW, UNMET_BELOW, Ecosystem, analyse_ecosystem
 from matchmaker.core.errors import SettingsError
-from matchmaker.core.population import Match, Population
-from matchmaker.core.profile import MAX_STRENGTH, Profile
-from matchmaker.core.scoring import FloatArray, ScoringSettings, score_block
-from matchmaker.loading import ProfileSet
+from matchmaker.core.population import Match
+from matchmaker.core.profile import Profile
+from matchmaker.core.profile_set import ProfileSet
+from matchmaker.core.scoring import ScoringSettings
+from matchmaker.core.vectors import FloatArray
 
 FORMATS = ("html", "md", "csv", "json", "xlsx")
 MEDIA_TYPES = {
@@ -42,8 +46,8 @@ ALL_REASONS = 2 * 12 * 20 * 20
 class ReportOptions:
     """What to put in a report and how to score it; every field has a sensible default.
 
-    ``settings`` None means the population's own scoring settings; ``generated`` None means now
-    (give a fixed time for byte-identical reports).
+    ``scoring`` changes the workspace's scoring settings; ``generated`` None means now (give a fixed
+    time for byte-identical reports).
     """
 
     format: str = "html"
@@ -51,20 +55,18 @@ class ReportOptions:
     org: str | None = None
     cross_border: bool = False
     partners: int = 5
-    settings: ScoringSettings | None = None
+    scoring: ScoringOverrides = field(default_factory=ScoringOverrides)
     unmet_below: float = UNMET_BELOW
     oversupply_below: float = OVERSUPPLY_BELOW
     bridge_from: float = BRIDGE_FROM
     generated: datetime | None = None
-    memory_budget_mb: float = 512.0
     title: str = "Japan-India AI partnership report"
 
     def validated(self) -> ReportOptions:
         """Return self if every option is acceptable; raise SettingsError naming the first that is not."""
         if self.format not in FORMATS:
             raise SettingsError(f"unknown report format {self.format!r}; accepted: {', '.join(FORMATS)}")
-        if not 1 <= self.top <= 1000:
-            raise SettingsError(f"top must be a whole number from 1 to 1000, got {self.top!r}")
+        check_top(self.top)
         if not 1 <= self.partners <= 100:
             raise SettingsError(f"partners must be a whole number from 1 to 100, got {self.partners!r}")
         return self
@@ -102,7 +104,8 @@ class Report:
     profiles: tuple[Profile, ...]  # the scored population (it may differ from profile_set.profiles)
     countries: dict[str, int]
     focus: Profile | None
-    pairs: tuple[Match, ...]  # the headline pairs, every reason kept; cross-border first when asked
+    pairs: tuple[Match, ...]  # the headline pairs of counterparts, every reason kept; cross-border first when asked
+    enablers: tuple[Match, ...]  # (counterpart, enabler): programmes and funders that can support them
     sections: tuple[OrganisationSection, ...]
     sections_complete: bool
     heatmap: Heatmap
@@ -150,21 +153,6 @@ class Report:
         return shlex.join(words)
 
 
-def need_shares(profile: Profile, dimensions: tuple[str, ...], settings: ScoringSettings) -> dict[str, float]:
-    """How much each dimension counts in what ``profile`` gets from a partner (they add up to 1, or all 0).
-
-    As in the scorer: the dimension's weight times how much the profile needs it (its strongest need
-    there over the maximum strength), normalised. A direction's overall benefit is the sum over the
-    dimensions of share times benefit.
-    """
-    mass = {
-        d: settings.weight(d) * max((i.strength for i in profile.needs.get(d, ())), default=0) / MAX_STRENGTH
-        for d in dimensions
-    }
-    total = sum(mass.values())
-    return {d: (m / total if total > 0 else 0.0) for d, m in mass.items()}
-
-
 def strength_sums(profile: Profile, dimensions: tuple[str, ...]) -> tuple[dict[str, int], dict[str, int]]:
     """Summed strength of the offers and of the needs per dimension (what the offers-vs-needs chart shows)."""
     return (
@@ -174,34 +162,25 @@ def strength_sums(profile: Profile, dimensions: tuple[str, ...]) -> tuple[dict[s
 
 
 def _headline(
-    population: Population,
-    options: ReportOptions,
-    settings: ScoringSettings,
-    focus: Profile | None,
-    progress: Callable[[int, int], None] | None,
-) -> list[Match]:
+    workspace: Workspace, options: ReportOptions, focus: Profile | None, progress: Callable[[int, int], None] | None
+) -> tuple[list[Match], list[Match]]:
+    """The headline pairs (counterparts; cross-border first when asked) and the enablers that can support them."""
+    scoring = options.scoring
     if focus is not None:
-        return population.partners(
-            focus.id, top=options.top, settings=settings, cross_border=options.cross_border, reasons=ALL_REASONS
-        )
-    budget = options.memory_budget_mb
+        query = PartnersQuery(focus.id, options.top, cross_border=options.cross_border, scoring=scoring)
+        found = workspace.partners(replace(query, reasons=ALL_REASONS))
+        return found.partners, found.enablers
+    pairs = PairsQuery(options.top, scoring=scoring, reasons=ALL_REASONS)
     if not options.cross_border:
-        return population.pairs(
-            top=options.top, settings=settings, memory_budget_mb=budget, progress=progress, reasons=ALL_REASONS
-        )
-    bridges = population.pairs(
-        top=options.top,
-        settings=settings,
-        cross_border=True,
-        memory_budget_mb=budget,
-        progress=progress,
-        reasons=ALL_REASONS,
-    )
-    others = population.pairs(top=options.top, settings=settings, memory_budget_mb=budget, reasons=ALL_REASONS)
-    return bridges + [m for m in others if not m.cross_border]
+        every = workspace.pairs(pairs, progress)
+        return every.pairs, every.enablers
+    bridges = workspace.pairs(replace(pairs, cross_border=True), progress)
+    others = workspace.pairs(replace(pairs, enablers=0)).pairs
+    return bridges.pairs + [m for m in others if not m.cross_border], bridges.enablers
 
 
-def _heatmap(population: Population, settings: ScoringSettings, pairs: list[Match], focus: Profile | None) -> Heatmap:
+def _heatmap(workspace: Workspace, settings: ScoringSettings, pairs: list[Match], focus: Profile | None) -> Heatmap:
+    population = workspace.population
     complete = len(population) <= HEATMAP_LIMIT
     if complete:
         chosen = list(population.profiles)
@@ -211,25 +190,30 @@ def _heatmap(population: Population, settings: ScoringSettings, pairs: list[Matc
     order = {settings.bridge[0]: 0, settings.bridge[1]: 1}
     chosen.sort(key=lambda p: (order.get(p.country, 2), p.country, p.id))
     rows = np.array([population.index[p.id] for p in chosen], dtype=np.int64)
-    scores = score_block(population.matrices, rows, population.context, settings, population.dimensions)[:, rows]
+    scores = np.asarray(population.scorer(settings).block(rows, rows), dtype=np.float64)
     np.fill_diagonal(scores, np.nan)
+    position = {p.id: k for k, p in enumerate(chosen)}
+    for a, b in (tuple(pair) for pair in workspace.exclusions.pairs):  # declined: not a recommendation, shown empty
+        if a in position and b in position:
+            scores[position[a], position[b]] = scores[position[b], position[a]] = np.nan
     return Heatmap(tuple(chosen), scores, complete)
 
 
 def build_report(
-    population: Population, profile_set: ProfileSet, options: ReportOptions, progress: Progress | None = None
+    workspace: Workspace, profile_set: ProfileSet, options: ReportOptions, progress: Progress | None = None
 ) -> Report:
     """Score everything a report shows; ``progress(stage, done, total)`` is called as the work advances."""
     options = options.validated()
-    settings = (options.settings or population.settings).validated(population.dimensions)
-    focus = population.resolve(options.org) if options.org else None
+    population = workspace.population
+    settings = workspace.settings_for(options.scoring)
+    focus = workspace.resolve(options.org) if options.org else None
     generated = options.generated or datetime.now(UTC).replace(microsecond=0)
 
     def scoring(done: int, total: int) -> None:
         if progress is not None:
             progress("Scoring pairs", done, total)
 
-    pairs = _headline(population, options, settings, focus, scoring)
+    pairs, enablers = _headline(workspace, options, focus, scoring)
     if focus is not None:
         listed = [focus]
     elif len(population) <= PARTNER_SECTIONS_LIMIT:
@@ -240,21 +224,19 @@ def build_report(
     total = len(listed) + 1
     sections = []
     for k, profile in enumerate(listed, 1):
-        partners = population.partners(
-            profile.id, top=options.partners, settings=settings, cross_border=options.cross_border, reasons=3
-        )
+        query = PartnersQuery(profile.id, options.partners, cross_border=options.cross_border, scoring=options.scoring)
         offered, needed = strength_sums(profile, population.dimensions)
-        sections.append(OrganisationSection(profile, tuple(partners), offered, needed))
+        sections.append(OrganisationSection(profile, tuple(workspace.partners(query).partners), offered, needed))
         if progress is not None:
             progress("Ranking partners", k, total)
     bridges = [m for m in pairs if m.cross_border]
     if not bridges:
         bridges = (
-            population.partners(focus.id, top=1, settings=settings, cross_border=True, reasons=1)
+            workspace.partners(
+                PartnersQuery(focus.id, 1, cross_border=True, scoring=options.scoring, reasons=1)
+            ).partners
             if focus
-            else population.pairs(
-                top=1, settings=settings, cross_border=True, reasons=1, memory_budget_mb=options.memory_budget_mb
-            )
+            else workspace.pairs(PairsQuery(1, cross_border=True, scoring=options.scoring, reasons=1)).pairs
         )
     ecosystem = analyse_ecosystem(
         population,
@@ -279,9 +261,10 @@ def build_report(
         countries=dict(sorted(countries.items(), key=lambda c: -c[1])),
         focus=focus,
         pairs=tuple(pairs),
+        enablers=tuple(enablers),
         sections=tuple(sections),
         sections_complete=focus is None and len(listed) == len(population),
-        heatmap=_heatmap(population, settings, pairs, focus),
+        heatmap=_heatmap(workspace, settings, pairs, focus),
         ecosystem=ecosystem,
         best_bridge=bridges[0] if bridges else None,
     )

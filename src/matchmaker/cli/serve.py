@@ -8,11 +8,12 @@ from typing import Annotated
 
 import typer
 
-COMMAND_NAME = "serve"
+from matchmaker.cli.context import command_context, friendly_errors
+
 WORKER_HEALTHCHECK_S = 120
 
 
-def command(
+def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
@@ -38,12 +39,8 @@ def command(
     from matchmaker.service import create_app
     from matchmaker.service.app import FACTORY, SETTINGS_VARIABLE
     from matchmaker.service.state import Service
-    from matchmaker.settings import load_settings
 
-    root = ctx.find_root().obj
-    # The global --config/--profiles options, when the CLI's state carries them.
-    config, profiles = getattr(root, "config", None), getattr(root, "profiles_option", None)
-    settings = load_settings(config, profiles=profiles)
+    settings = command_context(ctx).settings
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     if not settings.api_keys:
         logging.getLogger("matchmaker.service").warning(
@@ -67,3 +64,7 @@ def command(
         # health check: uvicorn's 5 s default kills one still starting on a busy machine.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(friendly_errors(serve))

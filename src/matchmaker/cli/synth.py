@@ -7,14 +7,11 @@ from typing import Annotated
 
 import typer
 
+from matchmaker.cli.context import command_context, friendly_errors
 from matchmaker.core.errors import MatchmakerError
-from matchmaker.loading import POPULATION_SUFFIXES, VOCABULARY_FILE, write_profiles
-from matchmaker.synth import synthesise
-
-COMMAND_NAME = "synth"
 
 
-def command(
+def synth(
     ctx: typer.Context,
     n: Annotated[int, typer.Option("--n", help="How many profiles to generate.", min=1)],
     out: Annotated[Path, typer.Option(help="Where to write: a .jsonl or .parquet file, otherwise a folder.")],
@@ -27,8 +24,10 @@ def command(
 
     Example: matchmaker synth --n 100000 --seed 1 --out synthetic.jsonl
     """
-    state = ctx.find_root().obj
-    source = state.profile_set
+    from matchmaker.loading import POPULATION_SUFFIXES, VOCABULARY_FILE, write_profiles
+    from matchmaker.synth import synthesise
+
+    source = command_context(ctx).profile_set
     if n < 1:
         raise MatchmakerError(f"--n must be at least 1, got {n}")
     vocabulary_file = Path(source.location) / VOCABULARY_FILE
@@ -37,3 +36,7 @@ def command(
     written = write_profiles(population, out, vocabulary_yaml=original)
     form = "file" if written.suffix in POPULATION_SUFFIXES else "folder"
     typer.echo(f"{n} synthetic profiles (seed {seed}) written to {form} {written}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(friendly_errors(synth))

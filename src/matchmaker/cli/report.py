@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -11,17 +10,17 @@ from typing import Annotated
 
 import typer
 
-from matchmaker.cli_options import (
+from matchmaker.cli.context import command_context, err, friendly_errors, write_stdout
+from matchmaker.cli.options import (
     CombinerOption,
     CrossBorderWeightOption,
     SectorWeightOption,
     WeightOption,
-    scoring_settings,
+    scoring_overrides,
 )
-from matchmaker.core.ecosystem import BRIDGE_FROM, OVERSUPPLY_BELOW, UNMET_BELOW
+from matchmaker.core.defaults import BRIDGE_FROM, MAX_TOP, OVERSUPPLY_BELOW, UNMET_BELOW
 from matchmaker.core.errors import SettingsError
 
-COMMAND_NAME = "report"
 SUFFIXES = {
     ".html": "html",
     ".htm": "html",
@@ -80,8 +79,6 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
     """A progress bar on standard error while the report is scored and drawn (only on a terminal)."""
     from rich.progress import Progress, TimeElapsedColumn
 
-    from matchmaker.cli import err
-
     with Progress(
         *Progress.get_default_columns(), TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal
     ) as bar:
@@ -93,7 +90,7 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
         yield advance
 
 
-def command(
+def report(
     ctx: typer.Context,
     format: FormatChoice = None,  # noqa: A002 - the option is --format
     out: Annotated[
@@ -106,7 +103,7 @@ def command(
             show_default=False,
         ),
     ] = None,
-    top: Annotated[int, typer.Option(help="How many top pairings (1-1000).", min=1, max=1000)] = 10,
+    top: Annotated[int, typer.Option(help=f"How many top pairings (1-{MAX_TOP}).")] = 10,
     org: Annotated[
         str | None,
         typer.Option(help="Report on this organisation (id or name): its best partners.", show_default=False),
@@ -114,7 +111,7 @@ def command(
     cross_border: Annotated[
         bool, typer.Option("--cross-border", help="Japan-India pairings first (and only Japan-India partners).")
     ] = False,
-    partners: Annotated[int, typer.Option(help="Partners listed per organisation (1-100).", min=1, max=100)] = 5,
+    partners: Annotated[int, typer.Option(help="Partners listed per organisation (1-100).")] = 5,
     weight: WeightOption = None,
     sector_weight: SectorWeightOption = None,
     cross_border_weight: CrossBorderWeightOption = None,
@@ -140,32 +137,30 @@ def command(
 
       matchmaker report --org highreso --cross-border --format md
     """
-    from matchmaker.cli import _state, err
-    from matchmaker.reports import EXTENSIONS, ReportOptions, build_report, iter_report, write_atomic
-    from matchmaker.reports.atomic import check_target
+    from matchmaker.application.report import ReportOptions, build_report
+    from matchmaker.atomic import check_target, write_atomic
+    from matchmaker.reports import EXTENSIONS, iter_report
 
     fmt, path = choose_output(format, out)
     if path is not None:
         check_target(path)  # before the slow part
-    state = _state(ctx)
-    settings = scoring_settings(state, weight, sector_weight, cross_border_weight, combiner)
+    state = command_context(ctx)
     options = ReportOptions(
         format=fmt,
         top=top,
         org=org,
         cross_border=cross_border,
         partners=partners,
-        settings=settings,
+        scoring=scoring_overrides(weight, sector_weight, cross_border_weight, combiner),
         unmet_below=unmet_below,
         oversupply_below=oversupply_below,
         bridge_from=bridge_from,
-        memory_budget_mb=state.settings.memory_budget_mb,
     )
     with _progress() as advance:
-        report = build_report(state.population, state.profile_set, options, progress=advance)
+        report = build_report(state.workspace, state.profile_set, options, progress=advance)
         if path is None:
             content = b"".join(iter_report(report, advance))  # whole, so a failure prints nothing
-            sys.stdout.write(content.decode("utf-8"))
+            write_stdout(content.decode("utf-8"))
             return
         if path.suffix.lower() != EXTENSIONS[fmt] and path.suffix.lower() not in ("", ".htm", ".markdown"):
             err.print(f"note: writing {fmt} to {path} (extension {path.suffix})", markup=False, highlight=False)
@@ -176,3 +171,7 @@ def command(
         markup=False,
         highlight=False,
     )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(friendly_errors(report))

@@ -21,8 +21,9 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from matchmaker.core.profile import MAX_STRENGTH, Item, Profile, Side
-from matchmaker.core.scoring import ScoringSettings
-from matchmaker.core.vectoriser import Matrix
+from matchmaker.core.scoring.formula import profile_need_shares
+from matchmaker.core.scoring.settings import ScoringSettings
+from matchmaker.core.vectors import Matrix
 
 Direction = Literal["a_to_b", "b_to_a"]
 DIRECTIONS: tuple[Direction, Direction] = ("a_to_b", "b_to_a")
@@ -89,19 +90,13 @@ class _Cells:
         dimensions: Sequence[str],
         vectors: ItemVectors,
     ) -> None:
-        mass = [
-            settings.weight(d) * max((i.strength for i in taker.needs.get(d, ())), default=0) / MAX_STRENGTH
-            for d in dimensions
-        ]
-        total_mass = sum(mass)
-        if total_mass <= 0:
-            return
+        shares = profile_need_shares(taker, dimensions, settings)
         for d, dimension in enumerate(dimensions):
             offers, needs = giver.offers.get(dimension, ()), taker.needs.get(dimension, ())
-            if not offers or not needs or mass[d] <= 0:
+            if not offers or not needs or shares[dimension] <= 0:
                 continue
             group = len(self.group_share)
-            self.group_share.append(mass[d] / total_mass)
+            self.group_share.append(shares[dimension])
             self.group_match.append(match)
             self.group_direction.append(direction)
             self.group_dimension.append(d)
@@ -133,12 +128,13 @@ def explain(
     settings: ScoringSettings,
     vectors: ItemVectors,
     limit: int | None = None,
+    floor: float = REASON_FLOOR,
 ) -> list[list[Reason]]:
     """For each pair (a, b), the item pairs behind its score, largest contribution first (at most ``limit``).
 
     Ties are ordered by direction (a_to_b first), dimension name and offer position. Contributions of
     one direction add up to its directed benefit (each dimension's share scaled down where the benefit
-    was capped at 1); those under ``REASON_FLOOR`` are left out.
+    was capped at 1); those under ``floor`` are left out.
     """
     cells = _Cells()
     for k, (a, b) in enumerate(pairs):
@@ -156,7 +152,7 @@ def explain(
     total = np.bincount(group, weights=raw, minlength=len(cells.group_share))
     cap = np.divide(np.minimum(total, 1.0), total, out=np.zeros_like(total), where=total > 0)
     contribution = raw * (np.asarray(cells.group_share) * cap)[group]
-    kept = np.flatnonzero(contribution >= REASON_FLOOR)
+    kept = np.flatnonzero((contribution >= floor) & (contribution > 0))
     if not kept.size:
         return found
     match = np.asarray(cells.group_match, dtype=np.intp)[group[kept]]

@@ -1,0 +1,320 @@
+"""Answering partner, pair and explanation queries over one population, with the same exclusions everywhere.
+
+A :class:`Workspace` is what every adapter asks: the CLI builds one from the profile folder (and the
+database, when there is one), the HTTP service one per state of its database, the reports one for
+what they show. Whatever asks, the same rules decide what is recommended:
+
+* a declined pair is never recommended (to the decliner; as a pairing, to nobody);
+* related organisations (one part of the other, one funding the other, existing partners, bodies of
+  the same government, or a recorded agreement) are already connected: left out unless asked for,
+  and then marked;
+* partner lists and pairs rank counterparts; enablers (the kinds the vocabulary's ``roles`` marks:
+  funders, regulators, programmes) come in their own list, "programmes and funders that can support this".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matchmaker.application.queries import (
+    ExplainQuery,
+    PairsQuery,
+    PartnersQuery,
+    ScoringOverrides,
+    check_country,
+    check_dimension,
+    check_enablers,
+    check_top,
+)
+from matchmaker.core.errors import MatchmakerError
+from matchmaker.core.population import DimensionScore, Match, Population
+from matchmaker.core.profile import Profile, Vocabulary
+from matchmaker.core.relations import related_pairs
+from matchmaker.core.scoring import ScoringSettings
+from matchmaker.core.scoring.execution import Progress
+from matchmaker.core.scoring.filters import PairFilter
+
+
+def fit_population(
+    profiles: Iterable[Profile], vocabulary: Vocabulary, settings: ScoringSettings | None = None
+) -> Population:
+    """The population of ``profiles`` scored on the vocabulary's dimensions and sectors (the one way to fit).
+
+    Exact vectors up to ``AUTO_EXACT_MAX_PROFILES`` profiles, latent ones above.
+    """
+    return Population.fit(
+        profiles,
+        dimensions=tuple(vocabulary.dimensions),
+        sectors=tuple(vocabulary.sectors),
+        settings=settings,
+        n_components="auto",
+    )
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """What feedback says: the partners each organisation declined, and the pairs that recorded an agreement.
+
+    A decline is the decliner's: the other side may still be shown it in its own list (its own
+    feedback decides), but the pair is never proposed as a pairing. An agreement is an existing
+    partnership: the pair is already connected.
+    """
+
+    declined: Mapping[str, frozenset[str]] = field(default_factory=dict)  # organisation -> partners it declined
+    agreed: frozenset[frozenset[str]] = frozenset()
+
+    @classmethod
+    def of(cls, declines: Iterable[tuple[str, str]], agreements: Iterable[tuple[str, str]] = ()) -> Exclusions:
+        """From (organisation, declined partner) and (organisation, partner it agreed with) pairs."""
+        found: dict[str, frozenset[str]] = {}
+        for org, partner in declines:
+            found[org] = found.get(org, frozenset()) | {partner}
+        return cls(found, frozenset(frozenset(pair) for pair in agreements))
+
+    def with_declined(self, org: str, partner: str) -> Exclusions:
+        return replace(self, declined={**self.declined, org: self.declined.get(org, frozenset()) | {partner}})
+
+    def with_agreement(self, org: str, partner: str) -> Exclusions:
+        return replace(self, agreed=self.agreed | {frozenset((org, partner))})
+
+    @cached_property
+    def pairs(self) -> frozenset[frozenset[str]]:
+        """Every unordered pair in which one side declined the other."""
+        return frozenset(frozenset((org, p)) for org, partners in self.declined.items() for p in partners)
+
+    def of_organisation(self, org_id: str) -> frozenset[str]:
+        """The organisations never recommended to ``org_id``: those it declined."""
+        return self.declined.get(org_id, frozenset())
+
+    def allows(self, a: str, b: str) -> bool:
+        return frozenset((a, b)) not in self.pairs
+
+
+@dataclass(frozen=True)
+class PartnerList:
+    organisation: Profile
+    settings: ScoringSettings
+    partners: list[Match]
+    enablers: list[Match] = field(default_factory=list)  # programmes and funders that can support it
+
+
+@dataclass(frozen=True)
+class PairList:
+    settings: ScoringSettings
+    pairs: list[Match]
+    enablers: list[Match] = field(default_factory=list)  # (counterpart, enabler): who can support whom
+
+
+@dataclass(frozen=True)
+class Explanation:
+    settings: ScoringSettings
+    match: Match
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A population, what feedback excludes, the roles of its kinds, and how much memory all-pairs work may use.
+
+    Examples
+    --------
+    >>> from matchmaker.core.profile import Evidence, Item
+    >>> claim = lambda text: (Item(description=text, strength=3, evidence=Evidence(background="x")),)
+    >>> def org(id, offer, need, kind="corporate"):
+    ...     return Profile(id=id, name=id.title(), country="JP", kind=kind, sectors=("ai",),
+    ...                    offers={"data": claim(offer)}, needs={"data": claim(need)})
+    >>> population = Population.fit([org("cloud", "sensor logs", "speech corpus"),
+    ...                              org("voice", "speech corpus", "sensor logs"),
+    ...                              org("echo", "speech corpus", "sensor logs"),
+    ...                              org("fund", "speech corpus", "sensor logs", kind="government")])
+    >>> workspace = Workspace(population, Exclusions.of([("cloud", "voice")]), roles={"government": "enabler"})
+    >>> found = workspace.partners(PartnersQuery("cloud"))
+    >>> [m.b.id for m in found.partners], [m.b.id for m in found.enablers]
+    (['echo'], ['fund'])
+    >>> [(m.a.id, m.b.id) for m in workspace.pairs(PairsQuery()).pairs]
+    [('cloud', 'echo')]
+    """
+
+    population: Population
+    exclusions: Exclusions = field(default_factory=Exclusions)
+    memory_budget_mb: float = 512.0
+    roles: Mapping[str, str] = field(default_factory=dict)  # kind -> "enabler" (the rest are counterparts)
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return self.population.dimensions
+
+    def settings_for(self, scoring: ScoringOverrides) -> ScoringSettings:
+        """The population's settings with ``scoring`` applied (a ``dimension`` restriction is applied when scoring)."""
+        return scoring.applied_to(self.population.settings, self.dimensions)
+
+    # -- who may be paired with whom ----------------------------------------------------------------
+
+    @cached_property
+    def related(self) -> dict[frozenset[str], tuple[str, ...]]:
+        """Every pair already connected, with why: declared relations, one organisation, one government, agreements."""
+        found = {frozenset(pair): reasons for pair, reasons in related_pairs(self.population.profiles).items()}
+        for pair in self.exclusions.agreed:
+            if all(org in self.population.index for org in pair):
+                found[pair] = (*found.get(pair, ()), "an agreement between them was recorded")
+        return found
+
+    @cached_property
+    def enablers(self) -> NDArray[np.bool_]:
+        """Which organisations are enablers (by the role of their kind)."""
+        return np.array([self.roles.get(p.kind) == "enabler" for p in self.population.profiles], dtype=bool)
+
+    def _rows(self, pairs: Iterable[frozenset[str]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        index = self.population.index
+        found = [sorted(index[org] for org in pair) for pair in pairs if all(org in index for org in pair)]
+        rows = np.array([p[0] for p in found if len(p) == 2], dtype=np.int64)
+        cols = np.array([p[1] for p in found if len(p) == 2], dtype=np.int64)
+        return rows, cols
+
+    def _pair_rules(self, *, include_related: bool, enablers: bool) -> PairFilter:
+        """Counterpart pairs (``enablers`` False) or counterpart-enabler pairs, without declined (and related) ones."""
+        excluded = set(self.exclusions.pairs) | (set() if include_related else set(self.related))
+        roles = self.enablers
+        return PairFilter(
+            allowed=None if enablers or not roles.any() else ~roles,
+            one_of=roles if enablers else None,
+            pairs=self._rows(excluded),
+        )
+
+    def _partner_rows(self, profile: Profile, *, include_related: bool, enablers: bool) -> NDArray[np.bool_]:
+        """Who may be in ``profile``'s partner list (``enablers`` False) or in its list of enablers."""
+        allowed = self.enablers.copy() if enablers else ~self.enablers
+        excluded = set(self.exclusions.of_organisation(profile.id))
+        if not include_related:
+            excluded |= {org for pair in self.related if profile.id in pair for org in pair}
+        for org in excluded - {profile.id}:
+            if org in self.population.index:
+                allowed[self.population.index[org]] = False
+        return allowed
+
+    def _marked(self, matches: list[Match], include_related: bool) -> list[Match]:
+        if not include_related:
+            return matches
+        return [replace(m, connections=self.related.get(frozenset((m.a.id, m.b.id)), ())) for m in matches]
+
+    # -- queries ------------------------------------------------------------------------------------
+
+    def partners(self, query: PartnersQuery) -> PartnerList:
+        """The best counterpart partners of ``query.org`` (never one it declined), best first, and its enablers."""
+        profile = self.population.resolve(query.org)
+        check_top(query.top)
+        check_enablers(query.enablers)
+        check_dimension(query.dimension, self.dimensions)
+        check_country(query.country)
+        settings = self.settings_for(query.scoring)
+        common = {
+            "settings": settings,
+            "dimension": query.dimension,
+            "country": query.country,
+            "cross_border": query.cross_border,
+            "reasons": query.reasons,
+        }
+        related = query.include_related
+        matches = self.population.partners(
+            profile.id,
+            top=query.top,
+            allowed=self._partner_rows(profile, include_related=related, enablers=False),
+            **common,  # type: ignore[arg-type]
+        )
+        enablers = (
+            self.population.partners(
+                profile.id,
+                top=query.enablers,
+                allowed=self._partner_rows(profile, include_related=related, enablers=True),
+                **common,  # type: ignore[arg-type]
+            )
+            if query.enablers and self.enablers.any()
+            else []
+        )
+        return PartnerList(profile, settings, self._marked(matches, related), self._marked(enablers, related))
+
+    def pairs(self, query: PairsQuery, progress: Progress | None = None) -> PairList:
+        """The best counterpart pairs (no declined or related pair), best first, and the enablers of the population."""
+        check_top(query.top)
+        check_enablers(query.enablers)
+        check_dimension(query.dimension, self.dimensions)
+        settings = self.settings_for(query.scoring)
+        common = {
+            "settings": settings,
+            "cross_border": query.cross_border,
+            "dimension": query.dimension,
+            "memory_budget_mb": self.memory_budget_mb,
+            "reasons": query.reasons,
+        }
+        related = query.include_related
+        found = self.population.pairs(
+            top=query.top,
+            progress=progress,
+            rules=self._pair_rules(include_related=related, enablers=False),
+            **common,  # type: ignore[arg-type]
+        )
+        support: list[Match] = []
+        if query.enablers and self.enablers.any():
+            support = self.population.pairs(
+                top=query.enablers,
+                rules=self._pair_rules(include_related=related, enablers=True),
+                **common,  # type: ignore[arg-type]
+            )
+            # The counterpart first: "a can be supported by b".
+            support = [m if not self.enablers[self.population.index[m.a.id]] else _swapped(m) for m in support]
+        return PairList(settings, self._marked(found, related), self._marked(support, related))
+
+    def explain(self, query: ExplainQuery) -> Explanation:
+        """One pair's score: both directions, per dimension, every reason.
+
+        Declined and related pairs are explained too: it was asked.
+        """
+        a, b = self.population.resolve(query.a), self.population.resolve(query.b)
+        if a.id == b.id:
+            raise MatchmakerError(f"cannot pair {a.id!r} with itself; name two different organisations")
+        check_dimension(query.dimension, self.dimensions)
+        settings = self.settings_for(query.scoring)
+        match = self.population.explain(a.id, b.id, settings=settings, dimension=query.dimension)
+        return Explanation(settings, self._marked([match], True)[0])
+
+    def partners_of_newcomer(self, profile: Profile, query: PartnersQuery) -> PartnerList:
+        """The partners ``profile`` would get if it were registered (nothing is kept); ``query.org`` is its id."""
+        return self.with_population(self.population.with_profile(profile)).partners(query)
+
+    def unused_id(self, base: str) -> str:
+        """``base``, or ``base-1``, ``base-2``... whichever no organisation of the population has."""
+        candidate, n = base, 1
+        while candidate in self.population.index:
+            candidate, n = f"{base}-{n}", n + 1
+        return candidate
+
+    def resolve(self, org: str) -> Profile:
+        return self.population.resolve(org)
+
+    def with_population(self, population: Population) -> Workspace:
+        return replace(self, population=population)
+
+    def with_exclusions(self, exclusions: Exclusions) -> Workspace:
+        return replace(self, exclusions=exclusions)
+
+
+def _swapped(match: Match) -> Match:
+    """The same pairing seen from the other side (a and b, and every directed term, exchanged)."""
+    return replace(
+        match,
+        a=match.b,
+        b=match.a,
+        a_to_b=match.b_to_a,
+        b_to_a=match.a_to_b,
+        dimensions={d: DimensionScore(s.b_to_a, s.a_to_b) for d, s in match.dimensions.items()},
+        reasons=tuple(replace(r, direction="b_to_a" if r.direction == "a_to_b" else "a_to_b") for r in match.reasons),
+    )
+
+
+def roles_of(vocabulary: Vocabulary) -> dict[str, str]:
+    """Each kind's role, by the vocabulary."""
+    return {kind: vocabulary.role(kind) for kind in vocabulary.kinds}
