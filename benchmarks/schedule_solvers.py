@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from matchmaker.core.events import scheduler
+from matchmaker.core.events import instance as scheduling_instance
+from matchmaker.core.events import selection
 
 HERE = Path(__file__).resolve().parent
 
@@ -42,10 +43,10 @@ def _build_event(n: int, seed: int) -> Any:
 
 
 def highs_levels(inst: Any, limit: float) -> list[dict[str, Any]]:
-    columns = scheduler._selection_columns(inst)
-    model = scheduler._build(inst, *columns, integrated=False)
+    columns = selection.selection_columns(inst)
+    model = selection.build_model(inst, *columns, integrated=False)
     marks: list[tuple[str, float]] = []
-    result = scheduler._solve_levels(
+    result = selection.solve_levels(
         inst,
         model,
         model.start(inst, {}),
@@ -55,7 +56,7 @@ def highs_levels(inst: Any, limit: float) -> list[dict[str, Any]]:
         "selection",
     )
     ends = [t for _, t in marks[1:]] + [time.process_time()]
-    objectives, _ = scheduler._objectives(inst, model)
+    objectives, _ = selection.level_objectives(inst, model)
     return [
         {"level": name, "value": float(objective @ result.values), "cpu_seconds": round(end - start, 2)}
         for (name, start), end, (_, objective) in zip(marks, ends, objectives, strict=True)
@@ -65,8 +66,8 @@ def highs_levels(inst: Any, limit: float) -> list[dict[str, Any]]:
 def cp_sat_levels(inst: Any, seconds: float) -> list[dict[str, Any]]:
     from ortools.sat.python import cp_model
 
-    columns = scheduler._selection_columns(inst)
-    built = scheduler._build(inst, *columns, integrated=False)
+    columns = selection.selection_columns(inst)
+    built = selection.build_model(inst, *columns, integrated=False)
     matrix, lower, upper, col_upper = built.rows
     model = cp_model.CpModel()
     x = [model.new_int_var(0, int(u), f"x{j}") for j, u in enumerate(col_upper)]
@@ -81,7 +82,7 @@ def cp_sat_levels(inst: Any, seconds: float) -> list[dict[str, Any]]:
     start_values = built.start(inst, {})
     for var, value in zip(x, start_values, strict=True):
         model.add_hint(var, round(float(value)))
-    objectives, _ = scheduler._objectives(inst, built)
+    objectives, _ = selection.level_objectives(inst, built)
     out: list[dict[str, Any]] = []
     for name, vector in objectives:
         nz = np.flatnonzero(vector)
@@ -119,7 +120,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     event, candidates, _ = _build_event(args.size, args.seed)
-    inst = scheduler._instance(event, candidates)
+    inst = scheduling_instance.build_instance(event, candidates)
     report: dict[str, Any] = {"participants": args.size, "pairs": len(inst.ea), "highs": highs_levels(inst, 600.0)}
     try:
         report["cp_sat"] = cp_sat_levels(inst, args.cp_sat_seconds)

@@ -30,6 +30,7 @@ LAYERS = {
     "loading": 2,
     "views": 2,
     "reports": 3,
+    "events": 3,
     "assembly": 3,
     "cli": 4,
     "service": 4,
