@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -252,3 +253,117 @@ def test_a_fifth_dimension_from_the_vocabulary_file_works_end_to_end(market_dir:
     assert [p["id"] for p in json.loads(out)["partners"]] == ["investor"]
     code, _, err = run("--profiles", str(market_dir), "partners", "speech", "-w", "funding=-1")
     assert code == 1 and "weight of dimension 'funding' must be a number from 0 to 999.999999" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["partners"], "error: missing argument 'ORG' (see 'matchmaker partners --help')"),
+        (["partners", "highreso", "--format", "xml"], "error: invalid value for '--format' / '-f': 'xml' is not one"),
+        (["partners", "highreso", "--tpo", "3"], "error: no such option --tpo; did you mean --top?"),
+        (["nosuch"], "error: no such command 'nosuch' (see 'matchmaker --help')"),
+        (["explain", "highreso", "yotta", "--format", "csv"], "error: invalid value for '--format' / '-f': 'csv'"),
+        (["profiles", "show", "highreso", "--format", "csv"], "error: invalid value for '--format' / '-f': 'csv'"),
+        (["serve", "--port", "0"], "error: invalid value for '--port'"),
+        (["partners", "highreso", "--top", "0"], "error: top must be a whole number from 1 to 1000, got 0"),
+    ],
+    ids=[
+        "missing-argument",
+        "bad-choice",
+        "unknown-option",
+        "unknown-command",
+        "explain-csv",
+        "show-csv",
+        "range",
+        "top",
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_1_like_every_error(args: list[str], message: str) -> None:
+    code, out, err = run(*args)
+    assert code == 1 and out == ""
+    assert err.startswith(message) and err.count("\n") == 1, err
+    assert "╭" not in err and "Usage:" not in err and "Traceback" not in err
+
+
+def test_help_exits_0_also_when_no_command_is_given() -> None:
+    for args in ([], ["profiles"], ["--help"], ["partners", "--help"]):
+        code, out, _ = run(*args)
+        assert code == 0 and "Usage: matchmaker" in out, args
+
+
+def test_version() -> None:
+    from matchmaker import __version__
+
+    assert run("--version") == (0, f"matchmaker {__version__}\n", "")
+
+
+def test_help_shows_a_value_only_for_options_that_take_one() -> None:
+    for command in (["partners"], ["pairs"], ["report"], ["profiles", "validate"], []):
+        code, out, _ = run(*command, "--help")
+        assert code == 0
+        assert "<bool>" not in out and "<list" not in out and "{" not in out, (command, out)
+    _, out, _ = run("partners", "--help")
+    assert "Usage: matchmaker partners [OPTIONS] ORG" in out
+    assert "DIMENSION=NUMBER" in out and "<table|json|csv>" in out
+
+
+def test_shell_completion_completes_commands_and_choices() -> None:
+    env = {
+        "_MATCHMAKER_COMPLETE": "complete_bash",
+        "COMP_WORDS": "matchmaker partners highreso --format ",
+        "COMP_CWORD": "4",
+    }
+    result = CliRunner().invoke(app, [], env=env, prog_name="matchmaker")
+    assert result.exit_code == 0 and result.stdout.split() == ["table", "json", "csv"]
+    assert "--install-completion" in run("--help")[1]
+
+
+def test_server_only_settings_do_not_concern_read_only_commands() -> None:
+    env = {"MATCHMAKER_API_KEYS": "plainkey", "MATCHMAKER_CORS_ORIGINS": "*", "MATCHMAKER_MAX_BODY_BYTES": "lots"}
+    code, out, err = run("partners", "highreso", "--top", "1", "--format", "json", env=env)
+    assert code == 0 and json.loads(out)["partners"], err
+    assert run("profiles", "list", env=env)[0] == 0
+
+
+def test_a_server_only_setting_is_checked_by_serve_in_one_line() -> None:
+    code, _, err = run("serve", env={"MATCHMAKER_MAX_BODY_BYTES": "lots"})
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith("error: setting 'max_body_bytes' (MATCHMAKER_MAX_BODY_BYTES or the config file): ")
+    code, _, err = run("serve", env={"MATCHMAKER_API_KEYS": '["unclosed'})
+    assert code == 1 and "starts with '[' but is not a JSON list" in err and "unclosed" not in err  # a secret
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "is a folder; give a TOML file"),
+        (lambda p: p.write_bytes(b"\x7fELF\x02\x01\x01\x00\xff\xfe"), "is not UTF-8 text (byte 8); give a TOML file"),
+        (lambda p: p.write_text("[scoring\n"), "is not valid TOML"),
+        (lambda p: None, "does not exist"),
+        (lambda p: p.write_text("colour = 1\n"), "unknown setting 'colour'"),
+    ],
+    ids=["folder", "binary", "not-toml", "missing", "unknown-key"],
+)
+def test_a_config_file_that_cannot_be_used_is_one_line(tmp_path: Path, make: Any, message: str) -> None:
+    config = tmp_path / "matchmaker.toml"
+    make(config)
+    code, _, err = run("--config", str(config), "partners", "highreso")
+    assert code == 1 and message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_terminal_width_follows_the_terminal_even_through_a_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from matchmaker.cli.context import terminal_width
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+    def size(fd: int) -> os.terminal_size:
+        if fd == 1:
+            raise OSError("standard output is a pipe")
+        return os.terminal_size((77, 20))
+
+    monkeypatch.setattr(os, "get_terminal_size", size)
+    assert terminal_width() == 77
+    monkeypatch.setenv("COLUMNS", "64")
+    assert terminal_width() == 64

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +67,61 @@ def test_worked_example_numbers_match_the_scorer() -> None:
         assert f"{value:.4f}" in example, f"README worked example lacks {name} = {value:.4f}"
     found = workspace.partners(PartnersQuery("highreso"))
     assert found.partners[0].b.id == "yotta" and found.enablers[0].b.id == "india-ai-mission"
+
+
+def _numbers(data: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], float]]:
+    """Every number in ``data`` with the keys that lead to it (list positions left out)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _numbers(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for value in data:
+            yield from _numbers(value, path)
+    elif isinstance(data, int | float) and not isinstance(data, bool):
+        yield path, float(data)
+
+
+def test_the_json_example_shows_what_the_command_prints() -> None:
+    """Each number of the README's `partners --format json` example is one the command prints at that key.
+
+    The example elides with "...", so it is read key by key: `"score": 0.1103` must be a score of the
+    first partner, and so on, in the order the example shows them.
+    """
+    from matchmaker.application.queries import PartnersQuery
+    from matchmaker.cli.context import CommandContext
+    from matchmaker.views import partners_view
+
+    workspace = CommandContext(None, None).workspace
+    printed = partners_view(workspace.partners(PartnersQuery("highreso", 1)))
+    first = printed["partners"][0]
+    reason = first["reasons"][0]
+    actual = {
+        **{("partners", *k): v for k, v in _numbers({k: v for k, v in first.items() if k != "reasons"})},
+        **{("reasons", *k): v for k, v in _numbers({k: v for k, v in reason.items() if k not in ("offer", "need")})},
+        **{("offer", *k): v for k, v in _numbers(reason["offer"])},
+        **{("settings", *k): v for k, v in _numbers(printed["settings"])},
+    }
+    block = README.split("### JSON output (stable)", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    assert f'"rank": 1, "id": "{first["id"]}"' in block
+    shown = re.findall(r'"([a-z_]+)": (-?[0-9]+(?:\.[0-9]+)?)', block)
+    assert len(shown) >= 15
+    for key, number in shown:
+        matches = [path for path, value in actual.items() if path[-1] == key and abs(value - float(number)) < 1e-9]
+        assert matches, f"README's JSON example shows {key} = {number}; the command prints no such {key}"
+
+
+def test_console_examples_print_what_the_commands_print() -> None:
+    """Every ```console block of the README: each `$ matchmaker ...` line, and the lines after it, as run."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    blocks = re.findall(r"```console\n(.*?)```", README, re.S)
+    assert blocks
+    for block in blocks:
+        for example in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, shown = example.partition("\n")
+            words = shlex.split(command)
+            assert words[0] == "matchmaker", command
+            result = CliRunner().invoke(app, words[1:], prog_name="matchmaker")
+            assert (result.stdout + result.stderr).strip() == shown.strip(), command

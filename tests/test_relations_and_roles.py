@@ -109,3 +109,38 @@ def test_an_attendee_declares_its_relations(client: TestClient) -> None:
     assert response.status_code == 422
     problem = response.json()["problems"][0]
     assert problem["field"] == "relations[0].org" and "unknown organisation 'nobody-here'" in problem["message"]
+
+
+def _fresh(workspace: Workspace) -> Workspace:
+    """The same population and exclusions with nothing computed yet."""
+    return Workspace(workspace.population, workspace.exclusions, workspace.memory_budget_mb, workspace.roles)
+
+
+def test_a_registration_updates_relations_and_roles_without_working_them_out_again(shipped: Workspace) -> None:
+    """A write at a busy event must cost what it changes: the profiles' structure is carried when it cannot change."""
+    from matchmaker.core.profile import Evidence, Relation
+
+    base = _fresh(shipped)
+    assert base.related and base.enablers.any()  # computed, so the next workspaces may carry them
+    plain = shipped.population.profiles[0].model_copy(
+        update={"id": "newcomer", "relations": (), "government": None, "government_evidence": None}
+    )
+    carried = base.with_profile(plain)
+    assert carried.declared is base.declared  # not worked out again
+    assert carried.related == _fresh(carried).related
+    assert (carried.enablers == _fresh(carried).enablers).all()
+    ev = Evidence(background="stated at registration")
+    joined = plain.model_copy(
+        update={"id": "kosh-unit", "relations": (Relation(type="part-of", org="ai-kosh", evidence=ev),)}
+    )
+    connected = carried.with_profile(joined)
+    assert connected.declared is not carried.declared
+    assert frozenset(("kosh-unit", "ai-kosh")) in connected.related and connected.related == _fresh(connected).related
+    assert (connected.enablers == _fresh(connected).enablers).all()
+    government = next(p for p in shipped.population.profiles if p.kind == "government")
+    replaced = connected.with_profile(government.model_copy(update={"kind": "startup"}))  # now a counterpart
+    assert (replaced.enablers == _fresh(replaced).enablers).all() and replaced.related == _fresh(replaced).related
+    gone = replaced.without("kosh-unit")
+    assert gone.related == _fresh(gone).related and (gone.enablers == _fresh(gone).enablers).all()
+    declined = gone.with_exclusions(gone.exclusions.with_declined("newcomer", "yotta"))
+    assert declined.declared is gone.declared and declined.related == _fresh(declined).related

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from matchmaker.core.errors import MatchmakerError
@@ -127,6 +127,15 @@ def database_url(url: str | None, path: Path) -> URL:
     return parsed
 
 
+def unreachable(url: URL, error: DBAPIError) -> str:
+    """One line for a database that cannot be opened: where (password hidden) and the driver's reason."""
+    reason = " ".join(str(error.orig).split()) if error.orig is not None else type(error).__name__
+    where = url.render_as_string(hide_password=True)
+    if len(reason) > 300:
+        reason = reason[:300] + "..."
+    return f"cannot open the database {where}: {reason}"
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # SQLAlchemy's documented recipe: let SQLAlchemy, not the sqlite3 module, decide where a transaction
     # begins, so a transaction covers every statement in it (the module otherwise delays BEGIN).
@@ -161,7 +170,13 @@ def create_database_engine(url: URL) -> Engine:
             ) from err
     in_memory = _in_memory(url)
     if not in_memory and url.database is not None:
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # The folder is the user's to create: a mistyped path must not become a tree of new folders.
+        folder = Path(url.database).expanduser().parent
+        if not folder.is_dir():
+            raise MatchmakerError(
+                f"cannot open the database {url.database!r}: folder {str(folder)!r} does not exist; create it "
+                "or set MATCHMAKER_DATABASE to a file in an existing folder"
+            )
     options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}}
     if in_memory:
         options["poolclass"] = StaticPool  # one shared connection, or every checkout sees an empty database
@@ -180,10 +195,14 @@ class Store:
 
     def __init__(self, engine: Engine, *, create: bool = True) -> None:
         self.engine = engine
-        if create:
-            metadata.create_all(engine)
-        # Opened to read only (``create=False``), a database without our tables reads as empty.
-        self._missing = set() if create else set(metadata.tables) - set(inspect(engine).get_table_names())
+        try:
+            if create:
+                metadata.create_all(engine)
+            # Opened to read only (``create=False``), a database without our tables reads as empty.
+            self._missing = set() if create else set(metadata.tables) - set(inspect(engine).get_table_names())
+        except DBAPIError as err:
+            engine.dispose()
+            raise MatchmakerError(unreachable(engine.url, err)) from None
         self._probe: Any = None  # the raw connection of ``last_change``
         self._probe_lock = threading.Lock()
 

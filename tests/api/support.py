@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from matchmaker.cli import app as cli
 from matchmaker.loading import default_profiles_dir, load_folder
-from matchmaker.settings import ScoringConfig, Settings
+from matchmaker.settings import ScoringConfig, ServiceSettings
 
 with warnings.catch_warnings():
     # Starlette asks for the httpx2 package in place of httpx; the client works the same with either.
@@ -94,7 +94,7 @@ def cli_json(*args: str) -> Any:
     return json.loads(result.stdout)
 
 
-def settings(database: Path | None = None, **overrides: Any) -> Settings:
+def settings(database: Path | None = None, **overrides: Any) -> ServiceSettings:
     """Every setting the service reads, given explicitly: nothing comes from the developer's environment.
 
     Without ``database``, an in-memory database.
@@ -108,4 +108,4 @@ def settings(database: Path | None = None, **overrides: Any) -> Settings:
         "allow_shipped_overwrite": False,
         "scoring": ScoringConfig(),
     }
-    return Settings(**{**options, **overrides})
+    return ServiceSettings(**{**options, **overrides})

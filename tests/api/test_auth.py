@@ -37,7 +37,7 @@ def _state(db: Path) -> tuple[list[Any], list[Any]]:
         )
 
 
-def test_every_write_is_declared_as_needing_the_key(client: TestClient) -> None:
+def test_every_write_and_the_report_are_declared_as_needing_the_key(client: TestClient) -> None:
     operations = [
         (method.upper(), path, op)
         for path, item in client.get("/openapi.json").json()["paths"].items()
@@ -48,6 +48,7 @@ def test_every_write_is_declared_as_needing_the_key(client: TestClient) -> None:
         ("PUT", "/v1/organisations/{org}"),
         ("DELETE", "/v1/organisations/{org}"),
         ("POST", "/v1/feedback"),
+        ("GET", "/v1/reports/pairings"),  # staff material, seconds of CPU: not for anyone who asks
     }
     for method, _, op in operations:
         if op.get("security"):
@@ -103,13 +104,16 @@ def test_any_configured_key_works(make_app: Callable[..., FastAPI]) -> None:
             assert response.status_code in (200, 201)
 
 
-def test_keys_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "value", ['["from-env", "other"]', "from-env", "other, from-env"], ids=["json-list", "plain-key", "comma-list"]
+)
+def test_keys_come_from_the_environment(value: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from matchmaker.service import create_app
-    from matchmaker.settings import load_settings
+    from matchmaker.settings import load_service_settings
 
-    monkeypatch.setenv("MATCHMAKER_API_KEYS", '["from-env"]')
+    monkeypatch.setenv("MATCHMAKER_API_KEYS", value)
     monkeypatch.setenv("MATCHMAKER_DATABASE", str(tmp_path / "env.db"))
-    with TestClient(create_app(load_settings())) as client:
+    with TestClient(create_app(load_service_settings())) as client:
         ok = client.put("/v1/organisations/acme", json=attendee(), headers={"Authorization": "Bearer from-env"})
         assert ok.status_code == 201
     assert (tmp_path / "env.db").is_file()
@@ -127,6 +131,12 @@ def test_reads_are_open(client: TestClient) -> None:
     ):
         assert client.get(path).status_code == 200, path
     assert client.post("/v1/match", json=attendee()).status_code == 200
+
+
+def test_the_report_needs_the_key(client: TestClient) -> None:
+    response = client.get("/v1/reports/pairings", params={"format": "csv"})
+    assert response.status_code == 401 and "needs an API key" in response.json()["detail"]
+    assert client.get("/v1/reports/pairings", params={"format": "csv"}, headers=AUTH).status_code == 200
 
 
 @pytest.mark.parametrize(

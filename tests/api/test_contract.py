@@ -46,14 +46,14 @@ EXPECTED_ERRORS = {
     ("GET", "/v1/vocabulary"): set(),
     ("GET", "/v1/organisations"): {"422", "500"},
     ("GET", "/v1/organisations/{org}"): {"404", "422", "500"},
-    ("PUT", "/v1/organisations/{org}"): {"400", "401", "403", "409", "413", "422", "500"},
+    ("PUT", "/v1/organisations/{org}"): {"400", "401", "403", "409", "413", "415", "422", "500"},
     ("DELETE", "/v1/organisations/{org}"): {"401", "403", "404", "409", "422", "500"},
     ("GET", "/v1/organisations/{org}/partners"): {"404", "422", "500"},
-    ("POST", "/v1/match"): {"400", "413", "422", "500"},
+    ("POST", "/v1/match"): {"400", "413", "415", "422", "500"},
     ("GET", "/v1/pairings"): {"422", "500"},
     ("GET", "/v1/pairings/{a}/{b}"): {"404", "422", "500"},
-    ("POST", "/v1/feedback"): {"400", "401", "403", "404", "413", "422", "500"},
-    ("GET", "/v1/reports/pairings"): {"404", "422", "500"},
+    ("POST", "/v1/feedback"): {"400", "401", "403", "404", "413", "415", "422", "500"},
+    ("GET", "/v1/reports/pairings"): {"401", "403", "404", "422", "429", "500"},
 }
 
 
@@ -76,13 +76,21 @@ def test_contract_states_the_vocabulary_and_the_text_rule(reader: TestClient) ->
     assert schemas["Kind"]["enum"] == vocabulary["kinds"]
     assert schemas["Tag"]["enum"] == list(vocabulary["tags"])
     assert set(schemas["ProfileIn"]["properties"]["offers"]["properties"]) == set(vocabulary["dimensions"])
-    assert "bidirectional overrides" in contract["info"]["description"]
-    assert "\\u202A-\\u202E" in schemas["ProfileIn"]["properties"]["name"]["pattern"]
+    assert "bidirectional marks, overrides and isolates" in contract["info"]["description"]
+    for code in ("\\u2028-\\u202E", "\\u061C", "\\u180E", "\\u2066-\\u2069"):
+        assert code in schemas["ProfileIn"]["properties"]["name"]["pattern"], code
 
 
-def test_interactive_docs(reader: TestClient) -> None:
+def test_interactive_docs_work_offline(reader: TestClient) -> None:
+    """Swagger UI comes from the installed package: the docs open on a venue network without internet."""
     response = reader.get("/docs")
     assert response.status_code == 200 and "swagger-ui" in response.text
+    assert "https://" not in response.text and "http://" not in response.text
+    for asset in ("/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css"):
+        assert asset in response.text
+        loaded = reader.get(asset)
+        assert loaded.status_code == 200 and len(loaded.content) > 100_000, asset
+    assert "script-src 'self'" in response.headers["content-security-policy"]
 
 
 @pytest.mark.parametrize(

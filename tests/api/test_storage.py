@@ -14,7 +14,7 @@ from sqlalchemy import text
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import Profile
 from matchmaker.service import create_app
-from matchmaker.settings import Settings
+from matchmaker.settings import ServiceSettings
 from matchmaker.storage import Feedback, Store, database_url, metadata
 from tests.api.support import AUTH, KEY, TestClient, attendee
 
@@ -118,8 +118,20 @@ def test_ping(store: Store) -> None:
     store.ping()
 
 
+def test_no_folder_is_created_for_a_database(tmp_path: Path) -> None:
+    with pytest.raises(MatchmakerError, match=r"folder '.*/no/such' does not exist; create it"):
+        Store.open(None, tmp_path / "no" / "such" / "store.db")
+    assert not (tmp_path / "no").exists()
+
+
+def test_an_unreachable_postgresql_is_one_clear_error() -> None:
+    message = r"cannot open the database postgresql\+psycopg://u:\*\*\*@127.0.0.1:1/db: connection failed"
+    with pytest.raises(MatchmakerError, match=message):
+        Store.open("postgresql://u:secret@127.0.0.1:1/db", Path("unused.db"))
+
+
 def test_sqlite_pragmas_on_every_connection(tmp_path: Path) -> None:
-    store = Store.open(None, tmp_path / "nested" / "store.db")
+    store = Store.open(None, tmp_path / "store.db")
     with store.engine.connect() as first, store.engine.connect() as second:
         for connection in (first, second):
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -156,19 +168,19 @@ def test_bad_database_urls(url: str, message: str) -> None:
 
 
 @pytest.fixture
-def postgres_settings(postgres_url: str) -> Iterator[Settings]:
+def postgres_settings(postgres_url: str) -> Iterator[ServiceSettings]:
     """Service settings on an empty PostgreSQL database, emptied again afterwards."""
     store = Store.open(postgres_url, Path("unused.db"))
     metadata.drop_all(store.engine)
     try:
-        yield Settings(database_url=postgres_url, api_keys=[KEY])
+        yield ServiceSettings(database_url=postgres_url, api_keys=[KEY])
     finally:
         metadata.drop_all(store.engine)
         store.close()
 
 
 @needs_postgres
-def test_the_service_on_postgresql_keeps_attendees_across_restarts(postgres_settings: Settings) -> None:
+def test_the_service_on_postgresql_keeps_attendees_across_restarts(postgres_settings: ServiceSettings) -> None:
     with TestClient(create_app(postgres_settings)) as client:
         assert client.put("/v1/organisations/acme", json=attendee(), headers=AUTH).status_code == 201
         assert client.get("/healthz").json()["database"] == "postgresql"
@@ -177,7 +189,7 @@ def test_the_service_on_postgresql_keeps_attendees_across_restarts(postgres_sett
 
 
 @needs_postgres
-def test_two_services_on_postgresql_see_each_others_writes(postgres_settings: Settings) -> None:
+def test_two_services_on_postgresql_see_each_others_writes(postgres_settings: ServiceSettings) -> None:
     with TestClient(create_app(postgres_settings)) as first, TestClient(create_app(postgres_settings)) as second:
         assert first.put("/v1/organisations/acme", json=attendee(), headers=AUTH).status_code == 201
         assert second.get("/v1/organisations/acme").json()["name"] == "Acme Robotics"

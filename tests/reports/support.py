@@ -77,3 +77,11 @@ def cli_json(*args: str) -> Any:
     code, out, err = run(*args, "--format", "json")
     assert code == 0, err
     return json.loads(out)
+
+
+def headline_reference(top: int = 10) -> list[Any]:
+    """The report's headline pairs as `matchmaker pairs` gives them: the top Japan-India pairs, then the
+    same-country pairs among the top overall (each as `pairs --format json` prints it)."""
+    bridges = cli_json("pairs", "--top", str(top), "--cross-border")["pairs"]
+    overall = cli_json("pairs", "--top", str(top))["pairs"]
+    return [*bridges, *(p for p in overall if not p["breakdown"]["cross_border"])]

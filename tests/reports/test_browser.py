@@ -77,22 +77,24 @@ def test_report_renders_without_errors_and_every_chart_is_drawn(browser: Any, re
     assert [m for m in seen.console if m[0] in ("error", "warning")] == []
     charts = page.locator("svg.chart")
     population, _ = shipped()
-    assert charts.count() == len(population) + 2  # the heatmap, one per organisation, the bridges
+    assert charts.count() == len(population) + 2  # one per organisation, the bridges, the heatmap
     for k in range(charts.count()):
         chart = charts.nth(k)
         box = chart.bounding_box()
         assert box is not None and box["width"] > 100 and box["height"] > 60, (k, box)
         drawn = chart.evaluate(
-            "svg => { const b = svg.querySelector('g').getBBox(); return [b.width, b.height,"
-            " svg.querySelectorAll('path, use').length]; }"
+            "svg => [svg.getBBox().width, svg.getBBox().height, svg.querySelectorAll('rect').length,"
+            " svg.querySelectorAll('text').length]"
         )
-        assert drawn[0] > 50 and drawn[1] > 30 and drawn[2] > 10, (k, drawn)
+        assert drawn[0] > 50 and drawn[1] > 30 and drawn[2] > 3 and drawn[3] > 3, (k, drawn)
     # Nothing is wider than the window: no table or chart is clipped or needs sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert page.locator("h2").all_inner_texts() == [
-        "How to read this report",
-        "Top pairings",
-        "Why each pairing",
+        "Summary",
+        "JP\u2013IN pairings",
+        "Same-country pairings",
+        "Programmes and funders that can support them",
+        "Why each pairing: every line and its quote",
         "Partners by organisation",
         "Ecosystem: gaps and bridges",
         "Settings and reproducibility",
@@ -100,6 +102,62 @@ def test_report_renders_without_errors_and_every_chart_is_drawn(browser: Any, re
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
     page.screenshot(path=str(ARTIFACTS / "report-top.png"))
+    context.close()
+
+
+# The size, in CSS pixels, every chart's text is drawn at on the page (font-size times the chart's scale).
+TEXT_SIZES = """() => [...document.querySelectorAll('svg.chart')].flatMap(svg => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return [...svg.querySelectorAll('text')].map(t => [svg.id, parseFloat(t.getAttribute('font-size')) * scale]);
+})"""
+
+
+def test_charts_are_legible_and_have_axis_titles(browser: Any, report_file: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(report_file.as_uri(), wait_until="load")
+    small = [(chart, size) for chart, size in page.evaluate(TEXT_SIZES) if size < 10]
+    assert small == [], small[:5]  # the heatmap's numbers were about 6 px
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 718, "height": 1000})  # A4 less the @page margins, at 96 dpi
+    small = [(chart, size) for chart, size in page.evaluate(TEXT_SIZES) if size < 8]  # 6 pt on paper
+    assert small == [], small[:5]
+    titles = page.evaluate(
+        "[...document.querySelectorAll('svg.chart')].map(svg => [svg.id, [...svg.querySelectorAll('text')]"
+        ".map(t => t.textContent).join(' | ')])"
+    )
+    for chart, text in titles:
+        if chart.startswith("org"):
+            assert "summed strength (1-3 per item)" in text and "offers" in text and "needs" in text, chart
+        elif chart == "bridges":
+            assert "pairs with a benefit" in text and "or more (of" in text, text
+        else:
+            assert chart == "heatmap" and "pair score" in text
+    context.close()
+
+
+def test_a_phone_never_scrolls_sideways(browser: Any, report_file: Path) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.goto(report_file.as_uri(), wait_until="load")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report-phone.png"))
+    context.close()
+
+
+def test_the_background_badge_sits_inside_the_cell_of_its_own_claim(browser: Any, report_file: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(report_file.as_uri(), wait_until="load")
+    placed = page.evaluate("""() => [...document.querySelectorAll('table.lines .badge.bg')].map(badge => {
+        const cell = badge.closest('td'), b = badge.getBoundingClientRect(), c = cell.getBoundingClientRect();
+        return [b.left >= c.left - 0.5 && b.right <= c.right + 0.5, cell.dataset.label,
+                cell.querySelector('.background') !== null || cell.textContent.includes('(note above)')];
+    })""")
+    assert placed and all(inside for inside, _, _ in placed), [p for p in placed if not p[0]][:3]
+    assert all(label.endswith((" offers", " needs")) for _, label, _ in placed)  # a claim's cell, not the dimension's
+    assert all(own for _, _, own in placed)  # the badge belongs to the claim beside it
     context.close()
 
 
@@ -157,7 +215,7 @@ def test_served_over_http_the_server_sees_one_request_only(browser: Any, report_
     assert _Quiet.paths == ["/report.html"]
 
 
-def test_report_prints_on_a4_without_clipping(browser: Any, report_file: Path) -> None:
+def test_report_prints_on_a4_with_the_decision_first(browser: Any, report_file: Path) -> None:
     context = browser.new_context(viewport={"width": 718, "height": 1000})  # A4 less the @page margins, at 96 dpi
     page = context.new_page()
     page.goto(report_file.as_uri(), wait_until="load")
@@ -166,9 +224,15 @@ def test_report_prints_on_a4_without_clipping(browser: Any, report_file: Path) -
         .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
         .map(e => e.tagName + ' ' + (e.closest('[id]') || {}).id)""")
     assert overflowing == []
-    assert page.evaluate("getComputedStyle(document.querySelector('#pairs')).breakBefore") == "page"
+    # The first page holds the summary and the table of every headline pair, the second the first pairs with
+    # their reasons; the details start on a page of their own.
+    page_height = (297 - 25) / 25.4 * 96  # the A4 height less the @page margins, in CSS pixels
+    bottom = "s => document.querySelector(s).getBoundingClientRect().bottom"
+    assert page.evaluate(bottom, "table.pairs") < page_height
+    assert page.evaluate(bottom, "#pick-1") < 2 * page_height
+    assert page.evaluate("getComputedStyle(document.querySelector('.details-start')).breakBefore") == "page"
     ARTIFACTS.mkdir(exist_ok=True)
     pdf = page.pdf(path=str(ARTIFACTS / "report.pdf"), format="A4", print_background=False)
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
-    assert pages > 5
+    assert 5 < pages < 60  # a top-10 report printed to 66 pages before the redesign
     context.close()

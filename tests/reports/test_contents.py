@@ -24,6 +24,7 @@ from tests.reports.support import (
     GENERATED,
     cli_json,
     fit,
+    headline_reference,
     profile_set,
     shipped,
     shipped_built,
@@ -57,19 +58,16 @@ def evidence_of(pair: dict[str, object]) -> list[dict[str, object]]:
 
 
 def test_html_headline_table_has_the_pairs_of_matchmaker_pairs_in_order() -> None:
-    reference = cli_json("pairs", "--top", "10")["pairs"]
+    reference = headline_reference(10)
     table = segment(html(), '<table class="pairs">', "</table>")
     for k, pair in enumerate(reference, 1):
-        row = segment(table, f'href="#pair-{k}"', f'href="#pair-{k + 1}"' if k < len(reference) else None)
+        row = segment(table, f'href="#pick-{k}"', f'href="#pick-{k + 1}"' if k < len(reference) else None)
         assert escape(pair["a_name"]) in row and escape(pair["b_name"]) in row
         breakdown = pair["breakdown"]
-        for value in (
-            pair["score"],
-            breakdown["a_to_b"],
-            breakdown["b_to_a"],
-            *(v for s in breakdown["dimensions"].values() for v in s.values()),
-        ):
+        for value in (pair["score"], breakdown["a_to_b"], breakdown["b_to_a"]):
             assert f">{value:.3f}</td>" in row
+        mostly = max(breakdown["dimensions"].items(), key=lambda d: d[1]["a_to_b"] + d[1]["b_to_a"])[0]
+        assert f"<td>{mostly}</td>" in row
 
 
 def test_html_pair_cards_show_every_line_with_its_quote_and_source() -> None:
@@ -80,7 +78,7 @@ def test_html_pair_cards_show_every_line_with_its_quote_and_source() -> None:
         b = pair["breakdown"]
         assert f"= <b>{pair['score']:.4f}</b>" in card and RULE in card
         assert f"{b['a_to_b']:.4f}" in card and f"{b['b_to_a']:.4f}" in card and f"{b['reciprocal']:.4f}" in card
-        assert card.count('<tr><td class="num">+') == len(pair["reasons"])
+        assert card.count('<tr><td class="num" data-label="adds">+') == len(pair["reasons"])
         for reason in pair["reasons"]:
             assert f"+{reason['contribution']:.4f}" in card
             assert escape(reason["offer"]["description"]) in card and escape(reason["need"]["description"]) in card
@@ -90,8 +88,13 @@ def test_html_pair_cards_show_every_line_with_its_quote_and_source() -> None:
             else:
                 assert f"&ldquo;{escape(str(evidence['quote']))}&rdquo;" in card
                 assert f"source: {escape(str(evidence['source']))}" in card
+        # Every background claim is flagged where it appears; its note is written out the first time only.
         flagged = sum(1 for e in evidence_of(pair) if e["background"])
-        assert card.count("background knowledge &mdash; not in the sources") == flagged
+        claims = [r[side] for r in pair["reasons"] for side in ("offer", "need")]
+        notes = {(c["description"], c["evidence"].get("note")) for c in claims}
+        distinct = sum(1 for _, note in notes if note is not None)
+        assert card.count("background knowledge &mdash; not in the sources") == distinct
+        assert card.count('<span class="badge bg">background knowledge') == flagged
 
 
 def test_html_flags_background_knowledge_wherever_it_is_used() -> None:
@@ -100,7 +103,8 @@ def test_html_flags_background_knowledge_wherever_it_is_used() -> None:
     cards = re.findall(r'<article class="card" id="pair-\d+">.*?</article>', page, re.S)
     assert cards
     for card in cards:
-        assert card.count("background knowledge &mdash; not in the sources") == 2 * card.count('<tr><td class="num">+')
+        lines = card.count('<tr><td class="num" data-label="adds">+')
+        assert lines and card.count('<span class="badge bg">background knowledge') == 2 * lines
         assert "<blockquote>" not in card
 
 
@@ -249,17 +253,37 @@ def test_org_report_lists_the_partners_of_matchmaker_partners() -> None:
     assert report["report"]["organisation"]["id"] == "highreso"
 
 
-def test_cross_border_pairs_come_first() -> None:
-    report = json.loads(shipped_report("json", cross_border=True))
-    bridges = cli_json("pairs", "--top", "10", "--cross-border")["pairs"]
-    overall = cli_json("pairs", "--top", "10")["pairs"]
-    expected = [(p["a"], p["b"], p["score"]) for p in bridges]
-    expected += [(p["a"], p["b"], p["score"]) for p in overall if not p["breakdown"]["cross_border"]]
+def test_japan_india_pairs_head_the_report_and_same_country_pairs_follow() -> None:
+    """The report is about Japan-India partnerships: its headline is the cross-border pairs."""
+    report = json.loads(shipped_report("json"))
+    expected = [(p["a"], p["b"], p["score"]) for p in headline_reference(10)]
     assert [(p["a"], p["b"], p["score"]) for p in report["pairs"]] == expected
     flags = [p["breakdown"]["cross_border"] for p in report["pairs"]]
-    assert flags == sorted(flags, reverse=True) and flags[0]
+    assert flags == sorted(flags, reverse=True) and flags[0] and not flags[-1]
+    page = html()
+    assert page.index('<section id="bridges">') < page.index('<section id="same-country">') < page.index('id="why"')
+
+
+def test_cross_border_keeps_the_japan_india_pairs_alone() -> None:
+    report = json.loads(shipped_report("json", cross_border=True))
+    bridges = cli_json("pairs", "--top", "10", "--cross-border")["pairs"]
+    assert [(p["a"], p["b"], p["score"]) for p in report["pairs"]] == [(p["a"], p["b"], p["score"]) for p in bridges]
     for section in report["partners"]:
         assert all(p["breakdown"]["cross_border"] for p in section["partners"])
+    assert '<section id="same-country">' not in shipped_report("html", cross_border=True).decode()
+
+
+def test_enablers_that_can_support_the_pairs_are_in_every_format() -> None:
+    built = shipped_built()
+    enabling = ("government", "investor", "community", "nonprofit")
+    assert built.enablers and all(m.b.kind in enabling for m in built.enablers)
+    document = json.loads(shipped_report("json"))
+    assert [(p["a"], p["b"]) for p in document["enablers"]] == [(m.a.id, m.b.id) for m in built.enablers]
+    section = segment(html(), '<section id="enablers">', "</section>")
+    text = segment(markdown(), "## Programmes and funders that can support them", "## Why each pairing")
+    for m, shown in zip(built.enablers, document["enablers"], strict=True):
+        assert escape(m.b.name) in section and f">{shown['score']:.3f}</td>" in section
+        assert md_escape(m.b.name) in text
 
 
 @pytest.mark.parametrize(
@@ -377,7 +401,8 @@ def test_a_fifth_dimension_from_the_vocabulary_reaches_every_format() -> None:
     assert [b["strong"] for b in document["ecosystem"]["bridges"] if b["dimension"] == "funding"] == [1]
     assert "funding_a_to_b" in render_report(workspace(population, ps), ps, ReportOptions(format="csv"))[0].decode()
     page = render_report(workspace(population, ps), ps, ReportOptions(format="html"))[0].decode()
-    assert '<th class="num" colspan="2">funding</th>' in page and "funding offers 3, needs 0" in page
+    assert '<th class="num">funding</th>' in segment(page, 'id="pair-1"', "</article>")
+    assert "funding offers 3, needs 0" in page
 
 
 def test_dimension_shares_rebuild_each_directions_overall_benefit() -> None:

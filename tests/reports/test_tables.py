@@ -15,7 +15,16 @@ from matchmaker.application.report import ReportOptions
 from matchmaker.core.profile import Evidence, Item, Profile
 from matchmaker.reports import render_report
 from matchmaker.reports.tables import FORMULA_STARTS, escape_cell, escape_frame
-from tests.reports.support import GENERATED, cli_json, fit, profile_set, run, shipped_report, workspace
+from tests.reports.support import (
+    GENERATED,
+    cli_json,
+    fit,
+    headline_reference,
+    profile_set,
+    run,
+    shipped_report,
+    workspace,
+)
 
 DANGEROUS = [
     '=HYPERLINK("http://example.com","click")',
@@ -89,7 +98,16 @@ def test_csv_cells_never_start_a_formula(hostile_report: dict[str, bytes]) -> No
 
 def test_xlsx_has_no_formula_cells_and_numbers_stay_numbers(hostile_report: dict[str, bytes]) -> None:
     book = openpyxl.load_workbook(io.BytesIO(hostile_report["xlsx"]))
-    assert book.sheetnames == ["pairs", "reasons", "partners", "unmet needs", "oversupply", "bridges", "settings"]
+    assert book.sheetnames == [
+        "pairs",
+        "reasons",
+        "partners",
+        "enablers",
+        "unmet needs",
+        "oversupply",
+        "bridges",
+        "settings",
+    ]
     seen_escaped = False
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
@@ -125,9 +143,11 @@ def test_json_needs_no_escaping(hostile_report: dict[str, bytes]) -> None:
 def test_json_pairs_agree_with_matchmaker_pairs() -> None:
     reference = cli_json("pairs", "--top", "10")
     report = json.loads(shipped_report("json"))
-    assert len(report["pairs"]) == len(reference["pairs"]) == 10
-    for ours, theirs in zip(report["pairs"], reference["pairs"], strict=True):
-        for key in ("rank", "a", "b", "a_name", "b_name", "score", "breakdown"):
+    expected = headline_reference(10)
+    assert len(report["pairs"]) == len(expected) > 10  # ten Japan-India pairs, then the same-country ones
+    assert [p["rank"] for p in report["pairs"]] == list(range(1, len(expected) + 1))
+    for ours, theirs in zip(report["pairs"], expected, strict=True):
+        for key in ("a", "b", "a_name", "b_name", "score", "breakdown"):
             assert ours[key] == theirs[key], key
         # The report keeps every offer->need line; `pairs` shows the first three of the same list.
         assert ours["reasons"][: len(theirs["reasons"])] == theirs["reasons"]
@@ -147,9 +167,14 @@ def test_json_rows_are_one_per_pair_with_every_breakdown_column() -> None:
 
 
 def test_csv_agrees_with_matchmaker_pairs_csv() -> None:
-    code, out, _ = run("pairs", "--top", "10", "--format", "csv")
-    assert code == 0
-    reference = pd.read_csv(io.StringIO(out))
+    frames = []
+    for args in (["--cross-border"], []):
+        code, out, _ = run("pairs", "--top", "10", *args, "--format", "csv")
+        assert code == 0
+        frames.append(pd.read_csv(io.StringIO(out)))
+    bridges, overall = frames
+    reference = pd.concat([bridges, overall[~overall["cross_border"]]], ignore_index=True)
+    reference["rank"] = range(1, len(reference) + 1)
     ours = pd.read_csv(io.BytesIO(shipped_report("csv")))
     pd.testing.assert_frame_equal(ours[reference.columns], reference)
     assert {"combiner", "reasons", "sources", "background_claims"} <= set(ours.columns)

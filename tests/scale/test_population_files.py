@@ -63,6 +63,19 @@ def test_a_folder_is_never_written_over(tmp_path: Path, population: ProfileSet) 
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
 
 
+def test_a_file_is_never_written_over(tmp_path: Path, population: ProfileSet) -> None:
+    (tmp_path / "p.jsonl").write_text("kept")
+    with pytest.raises(MatchmakerError, match=r"p.jsonl' already exists; remove it or choose a new path"):
+        write_profiles(population, tmp_path / "p.jsonl")
+    assert (tmp_path / "p.jsonl").read_text() == "kept"
+
+
+def test_an_unknown_extension_is_refused_not_made_a_folder(tmp_path: Path, population: ProfileSet) -> None:
+    with pytest.raises(MatchmakerError, match=r"'.txt' is not a population file; end it in .jsonl or .parquet"):
+        write_profiles(population, tmp_path / "s.txt")
+    assert list(tmp_path.iterdir()) == []
+
+
 def _lines(population: ProfileSet, tmp_path: Path) -> list[str]:
     return (write_profiles(population, tmp_path / "p.jsonl")).read_text().splitlines()
 

@@ -104,7 +104,7 @@ class Report:
     profiles: tuple[Profile, ...]  # the scored population (it may differ from profile_set.profiles)
     countries: dict[str, int]
     focus: Profile | None
-    pairs: tuple[Match, ...]  # the headline pairs of counterparts, every reason kept; cross-border first when asked
+    pairs: tuple[Match, ...]  # the headline pairs of counterparts, every reason kept; cross-border first
     enablers: tuple[Match, ...]  # (counterpart, enabler): programmes and funders that can support them
     sections: tuple[OrganisationSection, ...]
     sections_complete: bool
@@ -164,19 +164,22 @@ def strength_sums(profile: Profile, dimensions: tuple[str, ...]) -> tuple[dict[s
 def _headline(
     workspace: Workspace, options: ReportOptions, focus: Profile | None, progress: Callable[[int, int], None] | None
 ) -> tuple[list[Match], list[Match]]:
-    """The headline pairs (counterparts; cross-border first when asked) and the enablers that can support them."""
+    """The headline pairs of counterparts and the enablers that can support them.
+
+    The report is about Japan-India partnerships, so the top cross-border (bridge) pairs head it and
+    the same-country pairs among the overall top follow; ``cross_border`` keeps the first alone.
+    """
     scoring = options.scoring
     if focus is not None:
         query = PartnersQuery(focus.id, options.top, cross_border=options.cross_border, scoring=scoring)
         found = workspace.partners(replace(query, reasons=ALL_REASONS))
         return found.partners, found.enablers
     pairs = PairsQuery(options.top, scoring=scoring, reasons=ALL_REASONS)
-    if not options.cross_border:
-        every = workspace.pairs(pairs, progress)
-        return every.pairs, every.enablers
     bridges = workspace.pairs(replace(pairs, cross_border=True), progress)
-    others = workspace.pairs(replace(pairs, enablers=0)).pairs
-    return bridges.pairs + [m for m in others if not m.cross_border], bridges.enablers
+    if options.cross_border:
+        return bridges.pairs, bridges.enablers
+    every = workspace.pairs(pairs)
+    return bridges.pairs + [m for m in every.pairs if not m.cross_border], every.enablers
 
 
 def _heatmap(workspace: Workspace, settings: ScoringSettings, pairs: list[Match], focus: Profile | None) -> Heatmap:

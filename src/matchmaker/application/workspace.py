@@ -155,9 +155,19 @@ class Workspace:
     # -- who may be paired with whom ----------------------------------------------------------------
 
     @cached_property
+    def declared(self) -> dict[frozenset[str], tuple[str, ...]]:
+        """The pairs the profiles say are connected (relations, one organisation, one government), with why."""
+        return {frozenset(pair): reasons for pair, reasons in related_pairs(self.population.profiles).items()}
+
+    @cached_property
+    def named(self) -> frozenset[str]:
+        """Every organisation some profile's relation names (registering it may connect it to others)."""
+        return frozenset(r.org for p in self.population.profiles for r in p.relations)
+
+    @cached_property
     def related(self) -> dict[frozenset[str], tuple[str, ...]]:
         """Every pair already connected, with why: declared relations, one organisation, one government, agreements."""
-        found = {frozenset(pair): reasons for pair, reasons in related_pairs(self.population.profiles).items()}
+        found = dict(self.declared)
         for pair in self.exclusions.agreed:
             if all(org in self.population.index for org in pair):
                 found[pair] = (*found.get(pair, ()), "an agreement between them was recorded")
@@ -299,7 +309,51 @@ class Workspace:
         return replace(self, population=population)
 
     def with_exclusions(self, exclusions: Exclusions) -> Workspace:
-        return replace(self, exclusions=exclusions)
+        derived = replace(self, exclusions=exclusions)
+        _carry(self, derived, "declared", "named", "enablers")  # the profiles are the same
+        return derived
+
+    def with_profile(self, profile: Profile) -> Workspace:
+        """This workspace with ``profile`` added or replaced (``Population.with_profile``: no refit).
+
+        What the profiles say about who is connected and who is an enabler is updated for that one
+        profile rather than worked out again for all of them: a registration at a busy event costs
+        what it changes, not what the population holds.
+        """
+        row = self.population.index.get(profile.id)
+        old = None if row is None else self.population.profiles[row]
+        derived = replace(self, population=self.population.with_profile(profile))
+        if not self._may_connect(old, profile):
+            _carry(self, derived, "declared", "named")
+        if "enablers" in self.__dict__:
+            role = self.roles.get(profile.kind) == "enabler"
+            mask = np.append(self.enablers, role) if row is None else self.enablers.copy()
+            mask[derived.population.index[profile.id]] = role
+            derived.__dict__["enablers"] = mask
+        return derived
+
+    def without(self, org_id: str) -> Workspace:
+        """This workspace without organisation ``org_id`` (``Population.without``)."""
+        row = self.population.index[org_id]
+        derived = replace(self, population=self.population.without(org_id))
+        if not self._may_connect(self.population.profiles[row], None):
+            _carry(self, derived, "declared", "named")
+        if "enablers" in self.__dict__:
+            derived.__dict__["enablers"] = np.delete(self.enablers, row)
+        return derived
+
+    def _may_connect(self, old: Profile | None, new: Profile | None) -> bool:
+        """Whether replacing ``old`` by ``new`` can change which pairs the profiles say are connected."""
+        return any(p is not None and (p.relations or p.government is not None) for p in (old, new)) or any(
+            p is not None and p.id in self.named for p in (old, new)
+        )
+
+
+def _carry(source: Workspace, derived: Workspace, *names: str) -> None:
+    """Give ``derived`` the cached values ``names`` of ``source`` that are computed already (still valid for it)."""
+    for name in names:
+        if name in source.__dict__:
+            derived.__dict__[name] = source.__dict__[name]
 
 
 def _swapped(match: Match) -> Match:

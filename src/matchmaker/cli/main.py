@@ -8,14 +8,25 @@ from typing import Annotated
 import typer
 
 from matchmaker.cli import profiles, rank, report, serve, synth
-from matchmaker.cli.context import CommandContext
+from matchmaker.cli.context import App, CommandContext
 
-app = typer.Typer(
-    help="Rank complementary partners among AI organisations, with evidence for every reason.",
+app = App(
+    name="matchmaker",
+    help="Rank complementary partners among AI organisations, with evidence for every reason.\n\n"
+    "Exit codes: 0 success; 1 any error, reported in one line on standard error (usage errors included); "
+    "130 interrupted.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
+
+
+def print_version(value: bool) -> None:
+    if value:
+        from matchmaker import __version__
+
+        typer.echo(f"matchmaker {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -25,6 +36,7 @@ def main(
         Path | None,
         typer.Option(
             "--profiles",
+            metavar="PATH",
             help="Profile folder or population file (default: the shipped profiles).",
             envvar="MATCHMAKER_PROFILES",
             show_default=False,
@@ -33,9 +45,16 @@ def main(
     config: Annotated[
         Path | None,
         typer.Option(
-            help="TOML config file (a 'scoring' table of weights).", envvar="MATCHMAKER_CONFIG", show_default=False
+            metavar="FILE",
+            help="TOML config file (a 'scoring' table of weights; the service's settings too).",
+            envvar="MATCHMAKER_CONFIG",
+            show_default=False,
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     """matchmaker: complementary pairings of data holders, compute providers, developers and industry users."""
     ctx.obj = CommandContext(profiles_dir, config)

@@ -26,7 +26,15 @@ class Format(StrEnum):
     csv = "csv"
 
 
+class DocumentFormat(StrEnum):
+    """The formats of a command that prints one document (a profile, an explanation): no CSV."""
+
+    table = "table"
+    json = "json"
+
+
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+DocumentFormatOption = Annotated[DocumentFormat, typer.Option("--format", "-f", help="Output format.")]
 TopOption = Annotated[int, typer.Option(help=f"How many results (1-{MAX_TOP}).", show_default=True)]
 DimensionOption = Annotated[str | None, typer.Option(help="Score on this dimension alone.", show_default=False)]
 WeightOption = Annotated[

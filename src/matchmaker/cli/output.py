@@ -11,6 +11,8 @@ from rich.table import Table
 from matchmaker.cli.context import out, write_stdout
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from matchmaker.application.workspace import Explanation, PairList, PartnerList
     from matchmaker.core.population import Match
     from matchmaker.core.profile import Evidence
@@ -20,10 +22,17 @@ def print_json(data: Any) -> None:
     write_stdout(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+def print_frame(frame: pd.DataFrame) -> None:
+    """A table as CSV, every cell a spreadsheet would run as a formula escaped (as in the reports)."""
+    from matchmaker.reports.tables import escape_frame
+
+    write_stdout(escape_frame(frame).to_csv(index=False))
+
+
 def print_csv(matches: list[Match], dimensions: tuple[str, ...]) -> None:
     from matchmaker.views import match_rows
 
-    write_stdout(match_rows(matches, dimensions).to_csv(index=False))
+    print_frame(match_rows(matches, dimensions))
 
 
 def evidence_text(evidence: Evidence) -> str:

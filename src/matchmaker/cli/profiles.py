@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from matchmaker.cli.context import command_context, err, friendly_errors, out, write_stdout
-from matchmaker.cli.options import Format, FormatOption
+from matchmaker.cli.context import App, command_context, err, friendly_errors, out
+from matchmaker.cli.options import DocumentFormat, DocumentFormatOption, Format, FormatOption
 from matchmaker.cli.output import evidence_text, print_json
+from matchmaker.core.errors import counted
 
 
 def profiles_list(ctx: typer.Context, format: FormatOption = Format.table) -> None:  # noqa: A002
@@ -27,7 +28,9 @@ def profiles_list(ctx: typer.Context, format: FormatOption = Format.table) -> No
     if format is Format.csv:
         import pandas as pd
 
-        write_stdout(pd.DataFrame(rows).assign(sectors=lambda f: f.sectors.str.join(";")).to_csv(index=False))
+        from matchmaker.cli.output import print_frame
+
+        print_frame(pd.DataFrame(rows).assign(sectors=lambda f: f.sectors.str.join(";")))
         return None
     table = Table(title=f"{len(rows)} organisations ({ps.location}, version {ps.version})")
     for column in ("id", "name", "country", "kind", "sectors"):
@@ -41,7 +44,7 @@ def profiles_list(ctx: typer.Context, format: FormatOption = Format.table) -> No
 def profiles_show(
     ctx: typer.Context,
     org: Annotated[str, typer.Argument(help="Organisation id or name.")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,  # noqa: A002
+    format: DocumentFormatOption = DocumentFormat.table,  # noqa: A002
 ) -> None:
     """Show one profile with the evidence of every claim.
 
@@ -50,7 +53,7 @@ def profiles_show(
     from matchmaker.views import profile_view
 
     profile = command_context(ctx).workspace.resolve(org)
-    if format is not Format.table:
+    if format is DocumentFormat.json:
         return print_json(profile_view(profile))
     out.print(
         f"[bold]{profile.name}[/bold] ({profile.id}) - {profile.kind}, {profile.country}; present in "
@@ -104,8 +107,7 @@ def profiles_validate(
     for problem in problems:
         err.print(f"error: {problem}", markup=False, highlight=False)
     if problems:
-        count = f"{len(problems)} {'problem' if len(problems) == 1 else 'problems'}"
-        err.print(f"{count} in {target}", markup=False, highlight=False)
+        err.print(f"{counted(len(problems), 'problem')} in {target}", markup=False, highlight=False)
         raise typer.Exit(1)
     assert profile_set is not None
     from matchmaker.core.evidence import evidence_warnings
@@ -122,14 +124,14 @@ def profiles_validate(
     )
     out.print(
         f"{len(profile_set.profiles)} profiles, {n_items} items ({n_background} background knowledge): "
-        f"0 problems, {len(warnings)} {'warning' if len(warnings) == 1 else 'warnings'}; {checked}.",
+        f"0 problems, {counted(len(warnings), 'warning')}; {checked}.",
         markup=False,
         highlight=False,
     )
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="List, show and validate capability profiles.", no_args_is_help=True)
+    group = App(help="List, show and validate capability profiles.", no_args_is_help=True)
     group.command("list")(friendly_errors(profiles_list))
     group.command("show")(friendly_errors(profiles_show))
     group.command("validate")(friendly_errors(profiles_validate))

@@ -11,6 +11,8 @@ from matchmaker.cli.options import (
     CombinerOption,
     CrossBorderWeightOption,
     DimensionOption,
+    DocumentFormat,
+    DocumentFormatOption,
     EnablersOption,
     Format,
     FormatOption,
@@ -119,7 +121,7 @@ def explain(
     sector_weight: SectorWeightOption = None,
     cross_border_weight: CrossBorderWeightOption = None,
     combiner: CombinerOption = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,  # noqa: A002
+    format: DocumentFormatOption = DocumentFormat.table,  # noqa: A002
 ) -> None:
     """Explain the score of ORG_A with ORG_B: both directions, per dimension, with the quotes.
 
@@ -136,7 +138,7 @@ def explain(
         scoring=scoring_overrides(weight, sector_weight, cross_border_weight, combiner),
     )
     found = state.workspace.explain(query)
-    if format is Format.table:
+    if format is DocumentFormat.table:
         print_explanation(found)
     else:
         print_json(explanation_view(found))

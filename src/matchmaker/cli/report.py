@@ -109,7 +109,7 @@ def report(
         typer.Option(help="Report on this organisation (id or name): its best partners.", show_default=False),
     ] = None,
     cross_border: Annotated[
-        bool, typer.Option("--cross-border", help="Japan-India pairings first (and only Japan-India partners).")
+        bool, typer.Option("--cross-border", help="Only Japan-India pairings and partners (no same-country ones).")
     ] = False,
     partners: Annotated[int, typer.Option(help="Partners listed per organisation (1-100).")] = 5,
     weight: WeightOption = None,

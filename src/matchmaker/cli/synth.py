@@ -17,10 +17,13 @@ def synth(
     out: Annotated[Path, typer.Option(help="Where to write: a .jsonl or .parquet file, otherwise a folder.")],
     seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same profiles.", min=0)] = 0,
 ) -> None:
-    """Write N synthetic profiles drawn from the kinds, countries, sectors, dimensions, strengths and item text of
-    the current profiles (--profiles, default the shipped ones); every claim is flagged as synthetic background
-    knowledge. A .jsonl or .parquet OUT is one file (best for large N); anything else is a new folder with one
-    YAML file a profile and a copy of _vocabulary.yaml. Writes are atomic.
+    """Write N synthetic profiles for scale tests, drawn from the current profiles.
+
+    Kinds, countries, sectors, dimensions, strengths and item text come from the current profiles
+    (--profiles, default the shipped ones); every claim is flagged as synthetic background knowledge.
+    A .jsonl or .parquet OUT is one file (best for large N); a name without an extension is a new
+    folder with one YAML file a profile and a copy of _vocabulary.yaml. OUT must not exist yet.
+    Writes are atomic.
 
     Example: matchmaker synth --n 100000 --seed 1 --out synthetic.jsonl
     """

@@ -6,6 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun, singular for one: every count in a message (CLI, API, reports) reads this way.
+
+    >>> counted(1, "problem"), counted(3, "problem"), counted(0, "match", "matches")
+    ('1 problem', '3 problems', '0 matches')
+    """
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 class MatchmakerError(Exception):
     """Base class of every error a user can cause."""
 
@@ -31,7 +40,7 @@ class ProfileError(MatchmakerError):
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         first = str(self.problems[0]) if self.problems else "invalid profile"
-        more = f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
+        more = f" (and {counted(len(self.problems) - 1, 'more problem')})" if len(self.problems) > 1 else ""
         super().__init__(first + more)
 
 

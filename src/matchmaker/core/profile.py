@@ -33,10 +33,12 @@ ROLES: tuple[Role, ...] = ("counterpart", "enabler")
 DEFAULT_ROLE: Role = "counterpart"
 
 # One documented rule for hostile text: control characters (other than newline and tab in prose),
-# bidirectional overrides/isolates and zero-width characters are rejected, never silently stripped,
-# so what is stored is exactly what was sent. Text is NFC-normalised.
+# bidirectional marks, overrides and isolates (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069),
+# zero-width and invisible separators (U+180E, U+200B-U+200D, U+2060-U+2064, U+FEFF) and the line and
+# paragraph separators U+2028-U+2029 (a line break to some readers, not to others) are rejected,
+# never silently stripped, so what is stored is exactly what was sent. Text is NFC-normalised.
 _FORBIDDEN = re.compile(
-    "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+    "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
 )
 
 
@@ -55,6 +57,22 @@ def _line(text: str) -> str:
     return _clean(text, multiline=False)
 
 
+def visible(character: str) -> bool:
+    """True for a character that shows on its own: not a space, not a combining mark.
+
+    >>> visible("a"), visible(" "), visible("\u0301")
+    (True, False, False)
+    """
+    return not character.isspace() and not unicodedata.category(character).startswith("M")
+
+
+def _name(text: str) -> str:
+    text = _line(text)
+    if not any(visible(c) for c in text):
+        raise ValueError("has no character of its own: a name needs more than spaces and combining marks")
+    return text
+
+
 def _prose(text: str) -> str:
     return _clean(text, multiline=True)
 
@@ -70,7 +88,7 @@ Prose = Annotated[str, AfterValidator(_prose)]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$"), AfterValidator(_country)]
 
 # Lengths count after surrounding whitespace is trimmed: a name of spaces is empty, not three characters.
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_line)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_name)]
 Source = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_line)]
 Quote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=15, max_length=1000), AfterValidator(_prose)]
 Description = Annotated[

@@ -90,14 +90,23 @@ def write_profiles(profile_set: ProfileSet, out: Path, *, vocabulary_yaml: str |
 
     A folder gets one ``<id>.yaml`` a profile and ``_vocabulary.yaml`` (``vocabulary_yaml`` if given,
     so comments survive; else the vocabulary dumped); it must not exist yet or be empty, and appears
-    complete or not at all. A file replaces any file of that name; its vocabulary is written beside it
-    as ``_vocabulary.yaml`` unless it is the shipped one (which readers fall back to).
+    complete or not at all. A file must not exist yet either; its vocabulary is written beside it as
+    ``_vocabulary.yaml`` unless it is the shipped one (which readers fall back to). Any other
+    extension is refused (``s.txt`` is neither a population file nor a sensible folder name).
     """
     out = Path(out)
     vocabulary_yaml = vocabulary_yaml or vocabulary_text(profile_set.vocabulary)
+    one_file = f"end it in {' or '.join(POPULATION_SUFFIXES)} for one file"
+    if out.suffix and out.suffix not in POPULATION_SUFFIXES and not out.is_dir():
+        raise MatchmakerError(
+            f"cannot write profiles to {str(out)!r}: {out.suffix!r} is not a population file; {one_file}, "
+            "or give a folder name without an extension"
+        )
     if out.suffix in POPULATION_SUFFIXES:
         if not out.parent.is_dir():
             raise MatchmakerError(f"folder {str(out.parent)!r} does not exist; create it first")
+        if out.exists():
+            raise MatchmakerError(f"{str(out)!r} already exists; remove it or choose a new path (nothing is replaced)")
         _write_vocabulary_beside(profile_set.vocabulary, out, vocabulary_yaml)
         if out.suffix == ".jsonl":
             write_atomic(out, _jsonl_lines(profile_set.profiles))
@@ -107,8 +116,7 @@ def write_profiles(profile_set: ProfileSet, out: Path, *, vocabulary_yaml: str |
         return out
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise MatchmakerError(
-            f"{str(out)!r} already exists and is not an empty folder; choose a new path "
-            f"or end it in {' or '.join(POPULATION_SUFFIXES)} for one file"
+            f"{str(out)!r} already exists and is not an empty folder; choose a new path or {one_file}"
         )
     with new_folder(out) as staging:
         (staging / VOCABULARY_FILE).write_text(vocabulary_yaml, encoding="utf-8")

@@ -1,5 +1,11 @@
 """The HTML report: one self-contained file (inline CSS and SVG charts, no scripts, fonts or links).
 
+The first pages carry the decision: the summary, then the recommended introductions, Japan-India
+pairs first, each with the reasons that make its score and whether each claim is quoted or rests on
+background knowledge, then the same-country pairs and the programmes and funders that can support
+them. The details follow (every offer-to-need line with its quote, each organisation's partners, the
+ecosystem, the settings), starting on a new page in print.
+
 A Content-Security-Policy of ``default-src 'none'`` makes the promise checkable: even a browser
 that wanted to fetch something from the file is not allowed to. All profile text is escaped.
 """
@@ -9,107 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from html import escape
 
-from matchmaker.application.report import Heatmap, Report
+from matchmaker.application.report import Report
 from matchmaker.core.ecosystem import Ecosystem, ItemFit
+from matchmaker.core.errors import counted
 from matchmaker.core.population import Match, Reason
 from matchmaker.core.profile import STRENGTH_LABELS, Item, Profile
 from matchmaker.core.scoring import profile_need_shares
-from matchmaker.reports.charts import NEED_COLOUR, OFFER_COLOUR, bridges_svg, heatmap_svg, strength_svg
-from matchmaker.reports.tables import settings_rows
+from matchmaker.reports.charts import bridges_svg, heatmap_svg, strength_svg
+from matchmaker.reports.html_style import CSS
+from matchmaker.reports.tables import best_reasons, settings_rows
 from matchmaker.views import ROUND
 
 Progress = Callable[[str, int, int], None]
-
-CSS = """
-:root { --ink: #1b1f24; --muted: #5b6470; --line: #d8dde3; --soft: #f4f6f8; --accent: #1d4e89;
-        --offer: OFFER; --need: NEED; --warn-bg: #fff4d6; --warn: #7a5200; }
-* { box-sizing: border-box; }
-html { font-size: 15px; }
-body { margin: 0; color: var(--ink); background: #fff; line-height: 1.45;
-       font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", Arial, sans-serif; }
-main { max-width: 1120px; margin: 0 auto; padding: 0 28px 48px; }
-header.top { background: var(--accent); color: #fff; padding: 28px 0 22px; margin-bottom: 24px; }
-header.top > div { max-width: 1120px; margin: 0 auto; padding: 0 28px; }
-header.top h1 { margin: 0 0 6px; font-size: 1.75rem; font-weight: 650; }
-header.top p { margin: 0; opacity: .92; }
-.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px; margin: 18px 0 0; }
-.kpi { background: rgba(255,255,255,.12); border: 1px solid rgba(255,255,255,.25); border-radius: 8px;
-       padding: 10px 12px; }
-.kpi b { display: block; font-size: 1.35rem; font-weight: 650; }
-.kpi span { font-size: .85rem; opacity: .95; }
-h2 { font-size: 1.35rem; margin: 36px 0 10px; padding-bottom: 6px; border-bottom: 2px solid var(--accent);
-     color: var(--accent); }
-h3 { font-size: 1.08rem; margin: 0 0 6px; }
-h4 { font-size: .95rem; margin: 14px 0 6px; color: var(--muted); }
-p.lead { color: var(--muted); margin-top: 0; }
-nav.toc { background: var(--soft); border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px; }
-nav.toc ol { margin: 4px 0; padding-left: 20px; columns: 2; }
-a { color: var(--accent); }
-table { border-collapse: collapse; width: 100%; margin: 8px 0 14px; font-size: .86rem; }
-th, td { border-bottom: 1px solid var(--line); padding: 5px 7px; text-align: left; vertical-align: top;
-         overflow-wrap: anywhere; }
-thead th { background: var(--soft); font-weight: 600; border-bottom: 2px solid var(--line); }
-tbody tr:nth-child(even) { background: #fafbfc; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.zero { color: #a3abb5; }
-td.score { font-weight: 650; }
-.muted { color: var(--muted); }
-.small { font-size: .82rem; }
-.badge { display: inline-block; font-size: .72rem; font-weight: 600; padding: 1px 7px; border-radius: 999px;
-         border: 1px solid currentColor; white-space: nowrap; vertical-align: 1px;
-         -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-.badge.bridge { color: #0b5d3b; background: #e3f4ea; }
-.badge.bg { color: var(--warn); background: var(--warn-bg); }
-.badge.dim { color: var(--accent); background: #e8eef7; }
-.card { border: 1px solid var(--line); border-radius: 10px; padding: 14px 18px; margin: 14px 0; background: #fff; }
-.pair-score { float: right; font-size: 1.3rem; font-weight: 700; color: var(--accent); margin-left: 12px; }
-.formula { background: var(--soft); border-radius: 6px; padding: 8px 10px; font-size: .86rem; }
-.formula code { font-size: .84rem; }
-table.lines { table-layout: fixed; }
-table.lines col.c-num { width: 5.4em; }
-table.lines col.c-sim { width: 6.6em; }
-table.lines col.c-dim { width: 6.6em; }
-table.dims { width: auto; min-width: 60%; }
-table.dims th[scope=row] { background: none; font-weight: 600; white-space: nowrap; }
-.strength { color: var(--muted); font-size: .8rem; white-space: nowrap; }
-blockquote { margin: 4px 0 2px; padding: 1px 8px; border-left: 3px solid #b8c4d3; color: #333; font-size: .82rem; }
-blockquote cite { display: block; font-style: normal; color: var(--muted); font-size: .76rem; overflow-wrap: anywhere; }
-.background { margin: 4px 0 2px; padding: 3px 8px; background: var(--warn-bg); border-left: 3px solid #e0a100;
-              font-size: .8rem; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-.org { display: grid; grid-template-columns: minmax(280px, 380px) 1fr; gap: 18px; align-items: start; }
-figure { margin: 10px 0; }
-figure.wide { text-align: center; }
-figcaption { font-size: .82rem; color: var(--muted); margin-top: 4px; }
-svg.chart { max-width: 100%; height: auto; }
-figure.wide svg.chart { width: 100%; max-width: 880px; }
-.note { font-size: .84rem; color: var(--muted); }
-dl.settings { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; font-size: .88rem; }
-dl.settings dt { font-weight: 600; }
-dl.settings dd { margin: 0; overflow-wrap: anywhere; }
-pre.command { background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 10px;
-              white-space: pre-wrap; overflow-wrap: anywhere; font-size: .8rem; }
-.legend-offer { color: var(--offer); font-weight: 600; }
-.legend-need { color: var(--need); font-weight: 600; }
-footer { margin-top: 40px; font-size: .8rem; color: var(--muted); border-top: 1px solid var(--line);
-         padding-top: 10px; }
-@media (max-width: 760px) { .org { grid-template-columns: 1fr; } nav.toc ol { columns: 1; } }
-@page { size: A4; margin: 13mm 11mm; }
-@media print {
-  html { font-size: 10pt; }
-  main { max-width: none; padding: 0; }
-  header.top { background: none; color: var(--ink); padding: 0 0 8px; border-bottom: 2px solid var(--accent); }
-  header.top > div { padding: 0; }
-  .kpi { background: none; border-color: var(--line); }
-  section.page { break-before: page; }
-  h2, h3, h4 { break-after: avoid; }
-  .card.org-card, figure, tr { break-inside: avoid; }
-  table { font-size: 8pt; }
-  thead { display: table-header-group; }
-  a { color: inherit; text-decoration: none; }
-  nav.toc { display: none; }
-  .org { grid-template-columns: 1fr 1.4fr; }
-}
-"""
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def _e(text: object) -> str:
@@ -131,6 +49,7 @@ class _Html:
         self.anchors = {s.profile.id for s in report.sections}
         self.bridge = report.settings.bridge
         self.profiles = {p.id: p for p in report.profiles}
+        self.ranks = {id(m): k for k, m in enumerate(report.pairs, 1)}
 
     # -- small pieces -------------------------------------------------------------------------------
 
@@ -155,31 +74,56 @@ class _Html:
         return f"<blockquote>&ldquo;{_e(ev.quote)}&rdquo;<cite>source: {_e(ev.source)}</cite></blockquote>"
 
     @staticmethod
-    def num(value: float, places: int = 3, cls: str = "") -> str:
-        zero = " zero" if round(float(value), ROUND) == 0 else ""
-        return f'<td class="num{zero}{" " + cls if cls else ""}">{_f(value, places)}</td>'
+    def mark(item: Item, *, sources: bool = True) -> str:
+        """Where a claim comes from, in a few words, right after the claim: its source, or the flag."""
+        if item.evidence.is_background:
+            return ' <span class="badge bg">background knowledge</span>'
+        return f' <span class="source">[{_e(item.evidence.source)}]</span>' if sources else ""
 
-    # -- sections -----------------------------------------------------------------------------------
+    @staticmethod
+    def num(value: float, places: int = 3, cls: str = "", label: str = "") -> str:
+        zero = " zero" if round(float(value), ROUND) == 0 else ""
+        data = f' data-label="{_e(label)}"' if label else ""
+        return f'<td class="num{zero}{" " + cls if cls else ""}"{data}>{_f(value, places)}</td>'
+
+    def claim_line(self, reason: Reason, *, sources: bool = True) -> str:
+        """One reason as a sentence: who offers what, to meet what need, each claim with its evidence mark
+        (its source file, or the background-knowledge flag; ``sources`` False: the flag alone)."""
+        offer, need = reason.offer, reason.need
+        return (
+            f'<span class="badge dim">{_e(reason.dimension)}</span> {_e(self.profiles[offer.org].name)} offers '
+            f"&ldquo;{_e(offer.item.description)}&rdquo;{self.mark(offer.item, sources=sources)} &rarr; "
+            f"{_e(self.profiles[need.org].name)} needs &ldquo;{_e(need.item.description)}&rdquo;"
+            f"{self.mark(need.item, sources=sources)}"
+        )
+
+    def reason_cell(self, match: Match) -> str:
+        """The strongest reason of a match for a table cell (the background flag beside its claim)."""
+        return self.claim_line(best_reasons(match, 1)[0], sources=False) if match.reasons else "&ndash;"
+
+    # -- the decision ------------------------------------------------------------------------------
 
     def header(self) -> str:
         r = self.report
         eco = r.ecosystem
         countries = ", ".join(f"{n} {_e(c)}" for c, n in r.countries.items())
         scope = f" &middot; focus: {self.org(r.focus, link=False)}" if r.focus else ""
-        best = r.pairs[0] if r.pairs else None
         first, second = eco.bridge
-        strongest = max(eco.bridges, key=lambda b: b.strong, default=None)
         bridge = r.best_bridge
+        same = next((m for m in r.pairs if not m.cross_border), None)
+        strongest = max(eco.bridges, key=lambda b: b.strong, default=None)
         kpis = [
             (
-                f"{_f(best.score)}" if best else "&ndash;",
-                f"top pairing: {_e(best.a.name)} &times; {_e(best.b.name)}" if best else "no pairing scored above 0",
-            ),
-            (
-                f"{_f(bridge.score)}" if bridge else "&ndash;",
+                _f(bridge.score) if bridge else "&ndash;",
                 f"best {_e(first)}&#8596;{_e(second)} pairing: {_e(bridge.a.name)} &times; {_e(bridge.b.name)}"
                 if bridge
                 else f"no {_e(first)}&#8596;{_e(second)} pairing scored above 0",
+            ),
+            (
+                _f(same.score) if same else "&ndash;",
+                f"best same-country pairing: {_e(same.a.name)} &times; {_e(same.b.name)}"
+                if same
+                else "no same-country pairing listed",
             ),
             (str(len(eco.unmet)), f"unmet needs (coverage below {eco.unmet_below:g})"),
             (str(len(eco.oversupply)), f"offers nobody needs (demand below {eco.oversupply_below:g})"),
@@ -200,9 +144,11 @@ class _Html:
 
     def contents(self) -> str:
         items = [
-            ("how", "How to read this report"),
-            ("pairs", "Top pairings"),
-            ("why", "Why each pairing"),
+            ("summary", "Summary"),
+            ("bridges", f"{self.bridge[0]}&ndash;{self.bridge[1]} pairings"),
+            ("same-country", "Same-country pairings"),
+            ("enablers", "Programmes and funders that can support them"),
+            ("why", "Why each pairing: every line and its quote"),
             ("partners", "Partners by organisation"),
             ("ecosystem", "Ecosystem: gaps and bridges"),
             ("settings", "Settings and reproducibility"),
@@ -210,87 +156,147 @@ class _Html:
         links = "".join(f'<li><a href="#{a}">{t}</a></li>' for a, t in items)
         return f'<nav class="toc" aria-label="Contents"><b>Contents</b><ol>{links}</ol></nav>'
 
-    def how(self) -> str:
-        s = self.report.settings
+    def summary(self) -> str:
+        r = self.report
+        s = r.settings
         first, second = s.bridge
-        return f"""<section id="how"><h2>How to read this report</h2>
-<p>Each pairing is scored on what one organisation <b>offers</b> against what the other <b>needs</b>, in each
-dimension ({_e(", ".join(self.report.dimensions))}). <b>A&rarr;B</b> is how well A's offers meet B's needs (0 to 1),
-<b>B&rarr;A</b> the reverse. The two directions are combined by the <b>{_e(s.combiner_entry.description)}</b>,
-then scaled by sector fit (weight {s.sector_weight:g}) and the {_e(first)}&ndash;{_e(second)} preference
-(weight {s.cross_border_weight:g}); these can lower a score but never create one.</p>
-<p>Every offer&rarr;need line below cites its evidence: a verbatim <b>quote</b> with its <b>source document</b>, or
-<span class="badge bg">background knowledge &mdash; not in the sources</span> where a claim rests on general knowledge
-instead of the documents. Check those before an introduction.</p></section>"""
+        bridges = [m for m in r.pairs if m.cross_border]
+        others = [m for m in r.pairs if not m.cross_border]
+        shown = [ref for m in r.pairs for reason in best_reasons(m) for ref in (reason.offer, reason.need)]
+        background = sum(1 for ref in shown if ref.item.evidence.is_background)
+        if r.focus is not None:
+            what = f"the best partners of {self.org(r.focus, link=False)}"
+        else:
+            what = f"the best pairings of {r.organisations} organisations"
+        enablers = counted(len(r.enablers), "programme or funder", "programmes and funders")
+        same = (
+            f", then {counted(len(others), 'same-country pairing')}"
+            if not r.options.cross_border
+            else " (same-country pairings left out: --cross-border)"
+        )
+        return f"""<section id="summary"><h2>Summary</h2>
+<p>This report recommends introductions: {what}, {counted(len(bridges), f"{_e(first)}&ndash;{_e(second)} pairing")}
+first{same}, each with the offer&rarr;need lines that make its score. {enablers} that can support them follow.
+Of the claims shown below, {counted(background, "rests", "rest")} on
+<span class="badge bg">background knowledge</span> rather than a quoted source: check those before an introduction.
+The quotes, the arithmetic of every score, each organisation's partners and the gaps of the ecosystem are in the
+details after them.</p>
+{self.overview()}
+<p class="note">A score weighs what one organisation <b>offers</b> against what the other <b>needs</b>, per dimension
+({_e(", ".join(r.dimensions))}), in both directions, combined by the {_e(s.combiner_entry.description)}; sector fit
+(weight {s.sector_weight:g}) and the {_e(first)}&ndash;{_e(second)} preference (weight {s.cross_border_weight:g})
+can lower a score but never create one. Scores are relative: compare them within this report.</p></section>"""
+
+    def overview(self) -> str:
+        """Every headline pair in one table: the score, both directions and the dimension most of it is in.
+
+        The benefit in each dimension is in the pair's details (``pair_card``).
+        """
+        r = self.report
+        if not r.pairs:
+            return "<p>No pairing has a score above 0: nothing one organisation offers meets another's needs.</p>"
+        rows = []
+        for k, m in enumerate(r.pairs, 1):
+            mostly = max(m.dimensions, key=lambda d: m.dimensions[d].a_to_b + m.dimensions[d].b_to_a)
+            rows.append(
+                f'<tr><td class="num"><a href="#pick-{k}">{k}</a></td>'
+                f"<td>{self.org(m.a)}{self.bridge_badge(m)}</td><td>{self.org(m.b)}</td>"
+                f"{self.num(m.score, cls='score')}{self.num(m.a_to_b)}{self.num(m.b_to_a)}<td>{_e(mostly)}</td></tr>"
+            )
+        return (
+            '<div class="scroll"><table class="pairs"><thead><tr><th class="num">#</th><th>A</th><th>B</th>'
+            '<th class="num">score</th><th class="num">A&rarr;B</th><th class="num">B&rarr;A</th>'
+            f"<th>mostly in</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        )
+
+    def pick(self, m: Match) -> str:
+        """One recommended introduction, in a few lines: who, the score, the best reasons and their evidence."""
+        rank = self.ranks.get(id(m), 0)
+        reasons = "".join(f"<li>{self.claim_line(reason)}</li>" for reason in best_reasons(m))
+        shown = len(best_reasons(m))
+        more = (
+            f'<a href="#pair-{rank}">all {len(m.reasons)} lines, their quotes and the arithmetic</a>'
+            if len(m.reasons) > shown
+            else f'<a href="#pair-{rank}">the quotes and the arithmetic</a>'
+        )
+        related = f'<p class="note">Already connected: {_e("; ".join(m.connections))}.</p>' if m.connections else ""
+        return (
+            f'<article class="pick{" bridge" if m.cross_border else ""}" id="pick-{rank}">'
+            f'<h3><span class="who">{rank}. {self.org(m.a)} &times; {self.org(m.b)}{self.bridge_badge(m)}</span>'
+            f'<span class="score">{_f(m.score)}</span></h3>'
+            f'<p class="small muted">{_e(m.a.name)} gives {_f(m.a_to_b, 2)}, gets {_f(m.b_to_a, 2)} '
+            f"(how well each side's offers meet the other's needs, 0 to 1)</p>{related}"
+            f'<ol class="reasons">{reasons or "<li>no offer meets a need</li>"}</ol>'
+            f'<p class="more">{more}</p></article>'
+        )
 
     def headline(self) -> Iterator[str]:
         r = self.report
-        dims = r.dimensions
-        title = "Top pairings"
-        if r.focus is not None:
-            lead = f"The best partners of {self.org(r.focus, link=False)}, best first."
-        elif r.options.cross_border:
-            first, second = self.bridge
-            lead = (
-                f"The top {r.options.top} {_e(first)}&ndash;{_e(second)} pairings first, then the other pairings "
-                "among the overall top."
-            )
-        else:
-            lead = f"The top {r.options.top} pairings in the population, best first."
+        first, second = self.bridge
+        bridges = [m for m in r.pairs if m.cross_border]
+        others = [m for m in r.pairs if not m.cross_border]
         yield (
-            f'<section id="pairs" class="page"><h2>{title}</h2>'
-            f'<p class="lead">{lead} Per dimension: A&rarr;B / B&rarr;A.</p>'
+            f'<section id="bridges"><h2>{_e(first)}&ndash;{_e(second)} pairings</h2><p class="lead">'
+            f"The best {_e(first)}&ndash;{_e(second)} introductions, best first.</p>"
         )
-        if not r.pairs:
-            yield "<p>No pairing has a score above 0: nothing one organisation offers meets another's needs.</p>"
-        else:
-            dim_heads = "".join(f'<th class="num" colspan="2">{_e(d)}</th>' for d in dims)
-            sub = "".join('<th class="num">A&rarr;B</th><th class="num">B&rarr;A</th>' for _ in dims)
-            rows = []
-            for k, m in enumerate(r.pairs, 1):
-                per = "".join(self.num(m.dimensions[d].a_to_b) + self.num(m.dimensions[d].b_to_a) for d in dims)
-                rows.append(
-                    f'<tr><td class="num"><a href="#pair-{k}">{k}</a></td>'
-                    f"<td>{self.org(m.a)}{self.bridge_badge(m)}</td><td>{self.org(m.b)}</td>"
-                    f"{self.num(m.score, cls='score')}{self.num(m.a_to_b)}{self.num(m.b_to_a)}{per}</tr>"
-                )
-            yield (
-                f'<table class="pairs"><thead><tr><th rowspan="2" class="num">#</th><th rowspan="2">A</th>'
-                f'<th rowspan="2">B</th><th rowspan="2" class="num">score</th><th rowspan="2" class="num">A&rarr;B</th>'
-                f'<th rowspan="2" class="num">B&rarr;A</th>{dim_heads}</tr><tr>{sub}</tr></thead>'
-                f"<tbody>{''.join(rows)}</tbody></table>"
-            )
-        heat = r.heatmap
-        scope = (
-            "every organisation"
-            if heat.complete
-            else f"the {len(heat.profiles)} organisations in the pairings above "
-            "(the population is too large to show all)"
-        )
+        none = f'<p class="note">No {_e(first)}&ndash;{_e(second)} pairing scored above 0.</p>'
+        yield "".join(self.pick(m) for m in bridges) or none
+        yield "</section>"
+        if r.options.cross_border:
+            return
         yield (
-            f'<figure class="wide">{self.heatmap(heat)}<figcaption>Pair scores among {scope}, grouped by country '
-            "(lines separate the countries). The matrix is symmetric; cells below 0.05 carry no number.</figcaption>"
-            "</figure></section>"
+            '<section id="same-country"><h2>Same-country pairings</h2><p class="lead">Pairings within one '
+            f"country among the best {r.options.top} overall, best first.</p>"
         )
+        yield "".join(self.pick(m) for m in others) or '<p class="note">None among the best pairings.</p>'
+        yield "</section>"
+
+    def enablers(self) -> str:
+        r = self.report
+        rows = "".join(
+            f'<tr><td>{self.org(m.a)}</td><td>{self.org(m.b)} <span class="muted small">{_e(m.b.kind)}</span></td>'
+            f"{self.num(m.score, cls='score')}"
+            f'<td class="small">{self.reason_cell(m)}</td></tr>'
+            for m in r.enablers
+        )
+        body = (
+            '<div class="scroll"><table><thead><tr><th>organisation</th><th>programme or funder</th>'
+            f'<th class="num">score</th><th>strongest reason</th></tr></thead><tbody>{rows}</tbody></table></div>'
+            if rows
+            else '<p class="note">No programme or funder scored above 0 with the organisations above.</p>'
+        )
+        return (
+            '<section id="enablers"><h2>Programmes and funders that can support them</h2><p class="lead">'
+            "Enablers (government bodies, investors, communities and non-profits) are not introduced as partners; "
+            f"these are the ones whose offers best meet the needs of the organisations above.</p>{body}</section>"
+        )
+
+    # -- the details -------------------------------------------------------------------------------
 
     @staticmethod
-    def claim(item: Item) -> str:
+    def claim(item: Item, seen: set[int]) -> str:
+        """A claim with its evidence; a claim already shown in this card refers to it instead of repeating it."""
         label = STRENGTH_LABELS[item.strength]
-        return (
-            f'{_e(item.description)} <span class="strength">(strength {item.strength}, {label})</span>'
-            f"{_Html.evidence(item)}"
-        )
+        if id(item) in seen:
+            evidence = (
+                ' <span class="badge bg">background knowledge</span> <span class="source">(note above)</span>'
+                if item.evidence.is_background
+                else ' <span class="source">(quoted above)</span>'
+            )
+        else:
+            seen.add(id(item))
+            evidence = _Html.evidence(item)
+        return f'{_e(item.description)} <span class="strength">(strength {item.strength}, {label})</span>{evidence}'
 
-    def line(self, reason: Reason) -> str:
-        flag = (
-            '<br><span class="badge bg">background knowledge</span>'
-            if reason.offer.item.evidence.is_background or reason.need.item.evidence.is_background
-            else ""
-        )
+    def line(self, reason: Reason, giver: str, taker: str, seen: set[int]) -> str:
+        # Each claim carries its own evidence (quote or background flag) in its own cell: a flag never
+        # sits beside the other side's claim, nor in a cell too narrow for it.
         return (
-            f'<tr><td class="num">+{_f(reason.contribution, 4)}</td><td>{_e(reason.dimension)}{flag}</td>'
-            f"<td>{self.claim(reason.offer.item)}</td><td>{self.claim(reason.need.item)}</td>"
-            f"{self.num(reason.similarity, 2)}</tr>"
+            f'<tr><td class="num" data-label="adds">+{_f(reason.contribution, 4)}</td>'
+            f'<td data-label="dimension">{_e(reason.dimension)}</td>'
+            f'<td data-label="{_e(giver)} offers">{self.claim(reason.offer.item, seen)}</td>'
+            f'<td data-label="{_e(taker)} needs">{self.claim(reason.need.item, seen)}</td>'
+            f"{self.num(reason.similarity, 2, label='similarity')}</tr>"
         )
 
     def pair_card(self, rank: int, m: Match) -> str:
@@ -319,11 +325,12 @@ instead of the documents. Check those before an introduction.</p></section>"""
             f'<article class="card" id="pair-{rank}"><span class="pair-score">{_f(m.score)}</span>'
             f"<h3>{rank}. {self.org(m.a)} &times; {self.org(m.b)}{self.bridge_badge(m)}</h3>"
             f'<p class="formula">{formula}</p>'
-            f'<table class="dims"><thead><tr><th>benefit</th>{head}<th class="num">overall</th></tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>"
+            f'<div class="scroll"><table class="dims"><thead><tr><th>benefit</th>{head}<th class="num">overall</th>'
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
             '<p class="note">Overall = &Sigma; share &times; benefit. A dimension\'s share is its weight times '
             "how much the receiving side needs it (its strongest need there &divide; 3), normalised to add up to 1.</p>"
         ]
+        seen: set[int] = set()
         for direction, giver, taker, total in (("a_to_b", m.a, m.b, m.a_to_b), ("b_to_a", m.b, m.a, m.b_to_a)):
             lines = [r for r in m.reasons if r.direction == direction]
             parts.append(
@@ -337,8 +344,8 @@ instead of the documents. Check those before an introduction.</p></section>"""
                 '<table class="lines"><colgroup><col class="c-num"><col class="c-dim"><col><col>'
                 '<col class="c-sim"></colgroup><thead><tr><th class="num">adds</th><th>dimension</th>'
                 f"<th>{_e(giver.name)} offers</th><th>{_e(taker.name)} needs</th>"
-                f'<th class="num">similarity</th></tr></thead><tbody>{"".join(self.line(r) for r in lines)}'
-                "</tbody></table>"
+                f'<th class="num">similarity</th></tr></thead><tbody>'
+                f"{''.join(self.line(r, giver.name, taker.name, seen) for r in lines)}</tbody></table>"
             )
             shown = sum(r.contribution for r in lines)
             if round(total - shown, ROUND) > 0:
@@ -349,43 +356,19 @@ instead of the documents. Check those before an introduction.</p></section>"""
         parts.append("</article>")
         return "".join(parts)
 
-    def reason_summary(self, reason: Reason) -> str:
-        """One line: dimension, who offers what to whom; the pair sections carry the evidence."""
-        flag = (
-            ' <span class="badge bg">background knowledge</span>'
-            if reason.offer.item.evidence.is_background or reason.need.item.evidence.is_background
-            else ""
-        )
-        offer, need = reason.offer, reason.need
-        return (
-            f'<span class="badge dim">{_e(reason.dimension)}</span>{flag} {_e(self.profiles[offer.org].name)} '
-            f"offers &ldquo;{_e(offer.item.description)}&rdquo; &rarr; {_e(self.profiles[need.org].name)} needs "
-            f"&ldquo;{_e(need.item.description)}&rdquo;"
-        )
-
     def why(self) -> Iterator[str]:
         yield (
-            '<section id="why" class="page"><h2>Why each pairing</h2><p class="lead">For each pairing, the '
-            "offer&rarr;need lines that make its score, largest contribution first, each with its evidence. "
-            "A line's contribution is its share of that direction's benefit.</p>"
+            '<div class="details-start"><p class="lead"><b>Details.</b> What follows supports the recommendations '
+            'above: read it to check a claim before an introduction.</p></div><section id="why"><h2>Why each '
+            'pairing: every line and its quote</h2><p class="lead">For each pairing, the offer&rarr;need lines that '
+            "make its score, largest contribution first, each claim with its quote and source or its "
+            "background-knowledge flag. A line's contribution is its share of that direction's benefit.</p>"
         )
         for rank, m in enumerate(self.report.pairs, 1):
             yield self.pair_card(rank, m)
         if not self.report.pairs:
             yield '<p class="note">No pairing to explain.</p>'
         yield "</section>"
-
-    def heatmap(self, heat: Heatmap) -> str:
-        if self.progress is not None:
-            self.progress("Drawing charts", 0, self.charts_total)
-        chart = heatmap_svg(heat)
-        self.chart_drawn()
-        return chart
-
-    def bridges(self, eco: Ecosystem) -> str:
-        chart = bridges_svg(eco)
-        self.chart_drawn()
-        return chart
 
     def chart_drawn(self) -> None:
         self.charts_done += 1
@@ -404,11 +387,11 @@ instead of the documents. Check those before an introduction.</p></section>"""
         )
         cross = f" ({self.bridge[0]}&ndash;{self.bridge[1]} partners only)" if r.options.cross_border else ""
         yield (
-            f'<section id="partners" class="page"><h2>Partners by organisation</h2><p class="lead">The best '
+            f'<section id="partners"><h2>Partners by organisation</h2><p class="lead">The best '
             f"{r.options.partners} partners of {scope}{cross}. <b>Gives</b>: how well the organisation's offers "
             "meet the partner's needs; <b>gets</b>: the reverse. The chart compares what it "
             f'<span class="legend-offer">offers</span> with what it <span class="legend-need">needs</span> '
-            "in each dimension (summed strength of its items).</p>"
+            "in each dimension (summed strength of its items, on one scale for every organisation).</p>"
         )
         limit = max([*(max([*s.offered.values(), *s.needed.values()]) for s in sections), 1])
         for k, section in enumerate(sections, 1):
@@ -416,15 +399,15 @@ instead of the documents. Check those before an introduction.</p></section>"""
             chart = strength_svg(section, r.dimensions, limit, prefix=f"org{k}")
             self.chart_drawn()
             rows = "".join(
-                f'<tr><td class="num">{n}</td><td>{self.org(m.b)}{self.bridge_badge(m)}</td>'
+                f'<tr><td class="num">{n}</td><td class="who">{self.org(m.b)}{self.bridge_badge(m)}</td>'
                 f"{self.num(m.score, cls='score')}{self.num(m.a_to_b)}{self.num(m.b_to_a)}"
-                f'<td class="small">{self.reason_summary(m.reasons[0]) if m.reasons else "&ndash;"}</td></tr>'
+                f'<td class="small">{self.reason_cell(m)}</td></tr>'
                 for n, m in enumerate(section.partners, 1)
             )
             table = (
-                f'<table><thead><tr><th class="num">#</th><th>partner</th><th class="num">score</th>'
-                f'<th class="num">gives</th><th class="num">gets</th><th>strongest reason</th></tr></thead>'
-                f"<tbody>{rows}</tbody></table>"
+                f'<div class="scroll"><table><thead><tr><th class="num">#</th><th>partner</th>'
+                f'<th class="num">score</th><th class="num">gives</th><th class="num">gets</th>'
+                f"<th>strongest reason</th></tr></thead><tbody>{rows}</tbody></table></div>"
                 if rows
                 else '<p class="note">No partner has a score above 0.</p>'
             )
@@ -456,7 +439,7 @@ instead of the documents. Check those before an introduction.</p></section>"""
 
     def ecosystem(self) -> str:
         r = self.report
-        eco = r.ecosystem
+        eco: Ecosystem = r.ecosystem
         first, second = eco.bridge
         profiles = self.profiles
         bridges = "".join(
@@ -473,18 +456,29 @@ instead of the documents. Check those before an introduction.</p></section>"""
             '<th class="num">{measure}</th><th>closest {other}</th><th>evidence</th></tr></thead>'
         )
         unmet = (
-            f"<table>{heads.format(item='need', measure='coverage', other='provider')}<tbody>"
-            f"{self.fit_rows(eco.unmet, profiles)}</tbody></table>"
+            f'<div class="scroll"><table>{heads.format(item="need", measure="coverage", other="provider")}<tbody>'
+            f"{self.fit_rows(eco.unmet, profiles)}</tbody></table></div>"
             if eco.unmet
             else "<p>Every need is covered at least that well by someone.</p>"
         )
         over = (
-            f"<table>{heads.format(item='offer', measure='demand', other='taker')}<tbody>"
-            f"{self.fit_rows(eco.oversupply, profiles)}</tbody></table>"
+            f'<div class="scroll"><table>{heads.format(item="offer", measure="demand", other="taker")}<tbody>'
+            f"{self.fit_rows(eco.oversupply, profiles)}</tbody></table></div>"
             if eco.oversupply
             else "<p>Every offer is needed at least that much by someone.</p>"
         )
-        return f"""<section id="ecosystem" class="page"><h2>Ecosystem: gaps and bridges</h2>
+        heat = r.heatmap
+        scope = (
+            f"all {len(heat.profiles)} organisations"
+            if heat.complete
+            else f"the {len(heat.profiles)} organisations in the pairings above "
+            "(the population is too large to show all)"
+        )
+        chart = bridges_svg(eco)
+        self.chart_drawn()
+        heatmap = heatmap_svg(heat)
+        self.chart_drawn()
+        return f"""<section id="ecosystem"><h2>Ecosystem: gaps and bridges</h2>
 <p class="lead">Population-wide, from the same item vectors as the scores. A need's <b>coverage</b> is the best
 support any other single organisation's offers give it: the maximum over organisations of
 min(1, &Sigma; offer strength/3 &times; similarity), the offers taken in the same dimension &mdash; the very term
@@ -493,7 +487,7 @@ from 0 (nothing alike) to 1 (a central item that says the same thing).</p>
 <h3>Strong {_e(first)}&#8596;{_e(second)} bridges per dimension</h3>
 <p class="note">A bridge is one of the {eco.bridge_pairs} {_e(first)}&ndash;{_e(second)} pairs whose benefit in a
 dimension (the per-dimension number of the pair tables) reaches {eco.bridge_from:g} in at least one direction.</p>
-<div class="org"><figure>{self.bridges(eco)}</figure><div><table><thead><tr><th>dimension</th>
+<div class="org"><figure>{chart}</figure><div class="scroll"><table><thead><tr><th>dimension</th>
 <th class="num">strong</th><th class="num">both ways</th><th>strongest ({_e(first)}&rarr;{_e(second)} /
 {_e(second)}&rarr;{_e(first)})</th></tr></thead><tbody>{bridges}</tbody></table></div></div>
 <h3>Unmet needs ({len(eco.unmet)} of {len(eco.needs)} needs, coverage below {eco.unmet_below:g})</h3>
@@ -502,33 +496,38 @@ calls or programmes. Most important first.</p>{unmet}
 <h3>Offers nobody needs ({len(eco.oversupply)} of {len(eco.offers)} offers, demand below
 {eco.oversupply_below:g})</h3>
 <p class="note">Capabilities on offer that no organisation here asks for: oversupply in this population, or needs
-that the profiles do not yet record. Strongest first.</p>{over}</section>"""
+that the profiles do not yet record. Strongest first.</p>{over}
+<h3>Every pair score</h3>
+<figure class="wide">{heatmap}<figcaption>Pair scores among {scope}, grouped by country (lines separate the
+countries); declined pairs and the diagonal are grey. The matrix is symmetric; cells below 0.05 carry no
+number.</figcaption></figure></section>"""
 
     def settings(self) -> str:
         rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in settings_rows(self.report) if k != "command")
         return (
-            f'<section id="settings" class="page"><h2>Settings and reproducibility</h2><dl class="settings">{rows}'
+            f'<section id="settings"><h2>Settings and reproducibility</h2><dl class="settings">{rows}'
             "</dl><p>The same profiles (same version hash) and this command give the same numbers:</p>"
             f'<pre class="command">{_e(self.report.command)}</pre></section>'
         )
 
     def document(self) -> Iterator[str]:
         r = self.report
-        css = CSS.replace("OFFER", OFFER_COLOUR).replace("NEED", NEED_COLOUR)
+        if self.progress is not None:
+            self.progress("Drawing charts", 0, self.charts_total)
         yield (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-            'img-src data:">'
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             '<meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">'
             f'<meta name="generator" content="matchmaker {_e(r.version)}">'
-            f"<title>{_e(r.options.title)}</title><style>{css}</style></head><body>"
+            f"<title>{_e(r.options.title)}</title><style>{CSS}</style></head><body>"
         )
         yield self.header()
         yield "<main>"
         yield self.contents()
-        yield self.how()
+        yield self.summary()
         yield from self.headline()
+        yield self.enablers()
         yield from self.why()
         yield from self.partners()
         yield self.ecosystem()

@@ -13,7 +13,7 @@ from matchmaker.core.ecosystem import ItemFit
 from matchmaker.core.population import Match, Reason
 from matchmaker.core.profile import STRENGTH_LABELS, Item, Profile
 from matchmaker.core.scoring import profile_need_shares
-from matchmaker.reports.tables import settings_rows
+from matchmaker.reports.tables import best_reasons, settings_rows
 from matchmaker.views import ROUND, reason_text
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
@@ -141,6 +141,59 @@ def _fits(fits: tuple[ItemFit, ...], measure: str, other: str, names: dict[str, 
     )
 
 
+def _mark(item: Item) -> str:
+    """After a claim: its source file, or the background-knowledge flag."""
+    if item.evidence.is_background:
+        return f" {BACKGROUND}"
+    return f" [`{(item.evidence.source or '').replace('`', '')}`]"
+
+
+def _claim_line(reason: Reason, names: dict[str, str]) -> str:
+    offer, need = reason.offer, reason.need
+    return (
+        f"**{md_escape(reason.dimension)}**: {md_escape(names[offer.org])} offers \u201c"
+        f"{md_escape(offer.item.description)}\u201d{_mark(offer.item)} \u2192 {md_escape(names[need.org])} needs "
+        f"\u201c{md_escape(need.item.description)}\u201d{_mark(need.item)}"
+    )
+
+
+def _recommendations(r: Report) -> Iterator[str]:
+    """The decision, pair by pair: the best reasons of each, each claim marked with where it comes from."""
+    first, second = r.settings.bridge
+    names = {p.id: p.name for p in r.profiles}
+    ranks = {id(m): k for k, m in enumerate(r.pairs, 1)}
+    groups = [(f"{first}\u2013{second} pairings", [m for m in r.pairs if m.cross_border])]
+    if not r.options.cross_border:
+        groups.append(("Same-country pairings", [m for m in r.pairs if not m.cross_border]))
+    for title, matches in groups:
+        yield f"## {title}"
+        yield ""
+        if not matches:
+            yield "None scored above 0."
+            yield ""
+        for m in matches:
+            yield f"{ranks[id(m)]}. **{_org(m.a)} \u00d7 {_org(m.b)}**: {_f(m.score)}"
+            for reason in best_reasons(m):
+                yield f"   - {_claim_line(reason, names)}"
+        yield ""
+    yield "## Programmes and funders that can support them"
+    yield ""
+    rows = [
+        [
+            _org(m.a),
+            f"{_org(m.b)} ({md_escape(m.b.kind)})",
+            _f(m.score),
+            _claim_line(best_reasons(m, 1)[0], names) if m.reasons else "\u2013",
+        ]
+        for m in r.enablers
+    ]
+    yield from (
+        _table(["organisation", "programme or funder", "score", "strongest reason"], rows, "llrl")
+        if rows
+        else ["None scored above 0.", ""]
+    )
+
+
 def iter_markdown(report: Report) -> Iterator[str]:
     """The Markdown report, one line at a time."""
     r, s, eco = report, report.settings, report.ecosystem
@@ -155,14 +208,14 @@ def iter_markdown(report: Report) -> Iterator[str]:
         f"generated {r.generated.isoformat()}."
     )
     yield ""
-    best, bridge = (r.pairs[0] if r.pairs else None), r.best_bridge
+    same, bridge = next((m for m in r.pairs if not m.cross_border), None), r.best_bridge
     summary = [
-        f"top pairing: {_org(best.a)} \u00d7 {_org(best.b)} ({_f(best.score)})"
-        if best
-        else "no pairing scored above 0",
         f"best {first}\u2194{second} pairing: {_org(bridge.a)} \u00d7 {_org(bridge.b)} ({_f(bridge.score)})"
         if bridge
         else f"no {first}\u2194{second} pairing scored above 0",
+        f"best same-country pairing: {_org(same.a)} \u00d7 {_org(same.b)} ({_f(same.score)})"
+        if same
+        else "no same-country pairing listed",
         _count(len(eco.unmet), "unmet need"),
         _count(len(eco.oversupply), "offer") + " nobody needs",
         _count(sum(b.strong for b in eco.bridges), f"strong {first}\u2194{second} bridge"),
@@ -182,9 +235,12 @@ def iter_markdown(report: Report) -> Iterator[str]:
     if r.focus is not None:
         yield f"The best partners of {_org(r.focus)}."
     elif r.options.cross_border:
-        yield f"The top {r.options.top} {first}-{second} pairings first, then the other pairings among the overall top."
+        yield f"The top {r.options.top} {first}-{second} pairings."
     else:
-        yield f"The top {r.options.top} pairings in the population. Per dimension: A\u2192B / B\u2192A."
+        yield (
+            f"The top {r.options.top} {first}-{second} pairings, then the same-country pairings among the top "
+            f"{r.options.top} overall. Per dimension: A\u2192B / B\u2192A."
+        )
     yield ""
     head = ["#", "A", "B", "score", "A\u2192B", "B\u2192A", *(md_escape(d) for d in r.dimensions)]
     rows = [
@@ -200,6 +256,7 @@ def iter_markdown(report: Report) -> Iterator[str]:
         for k, m in enumerate(r.pairs, 1)
     ]
     yield from _table(head, rows, "lllrrr" + "r" * len(r.dimensions)) if rows else ["No pairing scored above 0.", ""]
+    yield from _recommendations(r)
     yield "## Why each pairing"
     yield ""
     for k, m in enumerate(r.pairs, 1):

@@ -15,7 +15,7 @@ import pandas as pd
 
 from matchmaker.application.report import Report
 from matchmaker.core.ecosystem import ItemFit
-from matchmaker.core.population import Reason
+from matchmaker.core.population import Match, Reason
 from matchmaker.core.profile import Item
 from matchmaker.views import (
     ROUND,
@@ -28,6 +28,7 @@ from matchmaker.views import (
     settings_view,
 )
 
+BEST_REASONS = 3  # reasons a pair shows where the decision is made (the summaries); the details show all
 # OWASP "CSV injection": a cell starting with one of these is read as a formula by spreadsheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -77,6 +78,15 @@ def reason_line(reason: Reason) -> str:
 
 def _background(reason: Reason) -> bool:
     return reason.offer.item.evidence.is_background or reason.need.item.evidence.is_background
+
+
+def best_reasons(match: Match, limit: int = BEST_REASONS) -> list[Reason]:
+    """The reasons a summary shows: the strongest of each direction (a pairing is mutual), then the next."""
+    ranked = sorted(match.reasons, key=lambda r: -r.contribution)
+    firsts = [found for d in ("a_to_b", "b_to_a") if (found := next((r for r in ranked if r.direction == d), None))]
+    chosen = sorted(firsts, key=lambda r: -r.contribution)
+    chosen += [r for r in ranked if all(r is not c for c in chosen)]
+    return chosen[:limit]
 
 
 def pair_columns(dimensions: tuple[str, ...]) -> list[str]:
@@ -248,7 +258,7 @@ def settings_rows(report: Report) -> list[tuple[str, str]]:
         (
             "headline pairs",
             f"top {o.top}"
-            + (" Japan-India pairs first" if o.cross_border else "")
+            + (" Japan-India pairs only" if o.cross_border else " Japan-India pairs, then same-country ones")
             + (f" partners of {report.focus.id}" if report.focus else ""),
         ),
         ("partners per organisation", str(o.partners)),
@@ -282,6 +292,7 @@ def to_xlsx(report: Report) -> bytes:
         "pairs": pair_table(report),
         "reasons": reason_table(report),
         "partners": partner_table(report),
+        "enablers": match_rows(list(report.enablers), report.dimensions),
         **gap_tables(report),
         "settings": pd.DataFrame(settings_rows(report), columns=["setting", "value"]),
     }
@@ -347,6 +358,7 @@ def report_document(report: Report) -> dict[str, Any]:
         },
         "settings": {**settings_view(s), "effective_dimension_weights": {d: s.weight(d) for d in report.dimensions}},
         "pairs": [pair_view(k, m, s) for k, m in enumerate(report.pairs, 1)],
+        "enablers": [pair_view(k, m, s) for k, m in enumerate(report.enablers, 1)],
         "rows": json.loads(pairs.to_json(orient="records")) if not pairs.empty else [],
         "partners": [
             {

@@ -59,6 +59,19 @@ _PARAMETER_ENUMS = {
 }
 
 
+# A government needs its evidence, and evidence needs a government: both are given, or neither.
+GOVERNMENT_RULE = [
+    {
+        "if": {"properties": {"government": {"type": "string"}}, "required": ["government"]},
+        "then": {"properties": {"government_evidence": {"type": "object"}}, "required": ["government_evidence"]},
+    },
+    {
+        "if": {"properties": {"government_evidence": {"type": "object"}}, "required": ["government_evidence"]},
+        "then": {"properties": {"government": {"type": "string"}}, "required": ["government"]},
+    },
+]
+
+
 def apply_vocabulary(schema: dict[str, Any], vocabulary: Vocabulary, weights_pattern: str) -> dict[str, Any]:
     """Write ``vocabulary`` into ``schema`` (in place, returned): accepted kinds, sectors, tags, dimensions."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -67,6 +80,10 @@ def apply_vocabulary(schema: dict[str, Any], vocabulary: Vocabulary, weights_pat
     profile["kind"] = _ref("Kind")
     profile["country"] = _ref("CountryCode")
     profile["presence"]["items"] = _ref("CountryCode")
+    if "government" in profile:
+        described = {k: v for k, v in profile["government"].items() if k in ("title", "description")}
+        profile["government"] = {**described, "anyOf": [_ref("CountryCode"), {"type": "null"}]}
+        components["ProfileIn"]["allOf"] = GOVERNMENT_RULE
     profile["sectors"]["items"] = _ref("Sector")
     for side in ("offers", "needs"):
         items = profile[side]["additionalProperties"]

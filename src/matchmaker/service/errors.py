@@ -13,10 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from matchmaker.core.errors import MatchmakerError, ProfileError, SettingsError, UnknownOrganisation
+from matchmaker.core.errors import MatchmakerError, ProfileError, SettingsError, UnknownOrganisation, counted
 from matchmaker.loading.problems import field_path, short_value
 from matchmaker.service.schemas import ErrorOut
-from matchmaker.service.state import ShippedProfile, problem_list
+from matchmaker.service.state import REPORT_RETRY_S, ReportBusy, ShippedProfile, problem_list
 
 log = logging.getLogger("matchmaker.service")
 
@@ -70,7 +70,7 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
                 "message": message,
             }
         )
-    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+    more = f" (and {counted(len(problems) - 1, 'more problem')})" if len(problems) > 1 else ""
     first_problem = f"{problems[0]['field']}: {problems[0]['message']}" if problems else "invalid request"
     return error(422, f"invalid request: {first_problem}{more}", problems=problems)
 
@@ -110,6 +110,8 @@ async def _profile(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _matchmaker(_: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ReportBusy):
+        return error(429, str(exc), headers={"Retry-After": str(REPORT_RETRY_S)})
     status = 409 if isinstance(exc, ShippedProfile) else 422
     return error(status, str(exc))
 
@@ -142,6 +144,10 @@ ERROR_DESCRIPTIONS = {
     404: "Unknown organisation (with suggestions) or endpoint.",
     409: "The id belongs to a shipped profile, which configuration does not allow the API to change.",
     413: "The request body is larger than the configured cap.",
+    414: "The request target (path and query string) is longer than the server accepts.",
+    415: "The request has a body that is not declared JSON (`Content-Type: application/json`).",
+    429: "Another report is being prepared on this server; retry after `Retry-After` seconds.",
+    431: "The request has more headers, or larger ones, than the server accepts.",
     422: "A parameter or the body is invalid; `problems` lists each field, its value and what is accepted.",
     503: "The database does not answer.",
     500: "Internal error (logged on the server; no details are returned).",

@@ -11,12 +11,12 @@ import json
 import sys
 
 from matchmaker.service.app import create_app
-from matchmaker.settings import Settings
+from matchmaker.settings import ServiceSettings
 
 
 def main() -> None:
     """Print the contract for the shipped profiles (an in-memory database; nothing is written)."""
-    app = create_app(Settings(database_url="sqlite://", profiles=None))
+    app = create_app(ServiceSettings(database_url="sqlite://", profiles=None))
     sys.stdout.write(json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n")
 
 

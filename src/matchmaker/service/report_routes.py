@@ -1,16 +1,22 @@
-"""GET /v1/reports/pairings: the pairing report the CLI writes, served over HTTP."""
+"""GET /v1/reports/pairings: the pairing report the CLI writes, served over HTTP.
+
+A report is for programme staff (it is what they forward as introductions) and costs seconds of CPU,
+so it needs an API key, is rendered once per population version, and one at a time.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from matchmaker.application.report import ReportOptions
 from matchmaker.core.defaults import DEFAULT_TOP
 from matchmaker.reports import render_report
+from matchmaker.service.auth import require_key
 from matchmaker.service.errors import responses
+from matchmaker.service.limits import REPORT_CSP
 from matchmaker.service.params import CrossBorder, Scoring, ServiceDep, Top
 
 router = APIRouter(prefix="/v1")
@@ -21,10 +27,11 @@ _REPORT_MEDIA = {"html": "text/html", "md": "text/markdown", "csv": "text/csv", 
 @router.get(
     "/reports/pairings",
     responses={
-        **responses(404, 422),
+        **responses(401, 403, 404, 422, 429),
         200: {"content": {m: {} for m in _REPORT_MEDIA.values()}, "description": "The report in the requested format."},
     },
     response_class=Response,
+    dependencies=[Depends(require_key)],
     tags=["reports"],
 )
 async def pairing_report(
@@ -39,5 +46,9 @@ async def pairing_report(
 ) -> Response:
     """Render the ranked pairing report (the same content as `matchmaker report`; declined pairs left out)."""
     options = ReportOptions(format=format, top=top, org=org, cross_border=cross_border, scoring=scoring)
-    content, media_type = await run_in_threadpool(render_report, service.workspace, service.profile_set, options)
-    return Response(content, media_type=media_type)
+    snapshot = service.snapshot()
+    content, media_type = await run_in_threadpool(
+        service.report, options, snapshot, lambda: render_report(snapshot.workspace, service.profile_set, options)
+    )
+    headers = {"Content-Security-Policy": REPORT_CSP} if format == "html" else {}
+    return Response(content, media_type=media_type, headers=headers)

@@ -13,6 +13,7 @@ from matchmaker.application.queries import ExplainQuery, PairsQuery
 from matchmaker.core.defaults import DEFAULT_ENABLERS, DEFAULT_TOP
 from matchmaker.core.scoring import combiner_descriptions
 from matchmaker.service.auth import require_key
+from matchmaker.service.bodies import StrictJSONRoute
 from matchmaker.service.errors import JSONBody, error, render_json, responses
 from matchmaker.service.params import (
     MAX_PAGE_SIZE,
@@ -34,8 +35,8 @@ from matchmaker.shapes import ExplanationOut, PairsOut, PartnersOut, ProfileOut
 from matchmaker.storage import Feedback
 from matchmaker.views import explanation_view, pairs_view, partners_view, profile_summary, profile_view
 
-health = APIRouter(tags=["service"])
-router = APIRouter(prefix="/v1")
+health = APIRouter(tags=["service"], route_class=StrictJSONRoute)
+router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 
 
 @health.get("/healthz", response_model=HealthOut, responses=responses(503))
@@ -105,7 +106,7 @@ def get_organisation(org: OrgRef, service: ServiceDep) -> Response:
     status_code=200,
     responses={
         201: {"model": ProfileOut, "description": "Registered (new)."},
-        **responses(400, 401, 403, 409, 413, 422),
+        **responses(400, 401, 403, 409, 413, 415, 422),
     },
     dependencies=[Depends(require_key)],
     tags=["organisations"],
@@ -145,7 +146,7 @@ async def partners(org: OrgRef, service: ServiceDep, options: PartnerOptions) ->
     return Response(body, media_type="application/json")
 
 
-@router.post("/match", response_model=PartnersOut, responses=responses(400, 413, 422), tags=["recommendations"])
+@router.post("/match", response_model=PartnersOut, responses=responses(400, 413, 415, 422), tags=["recommendations"])
 def match(body: Annotated[ProfileIn, Body()], service: ServiceDep, options: PartnerOptions) -> Response:
     """Rank partners for an ad-hoc profile (id ``ad-hoc``); nothing is stored."""
     workspace = service.workspace
@@ -194,7 +195,7 @@ def explain(a: OrgRef, b: OrgB, service: ServiceDep, scoring: Scoring, dimension
     status_code=200,
     responses={
         201: {"model": FeedbackOut, "description": "Recorded (new)."},
-        **responses(400, 401, 403, 404, 413, 422),
+        **responses(400, 401, 403, 404, 413, 415, 422),
     },
     dependencies=[Depends(require_key)],
     tags=["feedback"],

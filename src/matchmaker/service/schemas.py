@@ -7,11 +7,11 @@ The shapes the CLI prints too are :mod:`matchmaker.shapes`. Request models mirro
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from matchmaker.core.profile import _FORBIDDEN, MAX_STRENGTH, RelationType
+from matchmaker.core.profile import _FORBIDDEN, MAX_STRENGTH, RelationType, visible
 from matchmaker.shapes import SummaryOut
 from matchmaker.storage import Outcome
 
@@ -36,23 +36,30 @@ def _ranges(codes: list[int]) -> str:
 
 
 # The core's one rule for hostile text, as JSON Schema patterns: control characters (newline and tab
-# allowed in prose), bidirectional overrides/isolates and zero-width characters are rejected. Length
-# limits count characters after the core trims whitespace, so a minimum length needs that many
-# characters between the first and the last non-space character.
+# allowed in prose), bidirectional marks, overrides and isolates, zero-width characters and the line and
+# paragraph separators are rejected. Length limits count characters after the core trims whitespace, so
+# a minimum length needs that many characters between the first and the last non-space character. A
+# name needs a character of its own (not a space, not a combining mark); the pattern lists the combining
+# marks of the Basic Multilingual Plane (a JSON Schema pattern cannot name the others), the core all.
 _FORBIDDEN_CLASS = _escaped(_FORBIDDEN.pattern[1:-1])
 _SPACE_CODES = [c for c in range(0x110000) if chr(c).isspace() and not _FORBIDDEN.match(chr(c))]
 _PROSE_SPACE = _ranges(_SPACE_CODES)
 _LINE_SPACE = _ranges([c for c in _SPACE_CODES if chr(c) not in "\t\n"])
+_MARKS = _ranges([c for c in range(0x10000) if not chr(c).isspace() and not visible(chr(c))])
 
 
-def text_pattern(min_length: int = 0, *, multiline: bool) -> str:
+def text_pattern(min_length: int = 0, *, multiline: bool, name: bool = False) -> str:
     """A pattern for text the core accepts: allowed characters only, ``min_length`` after trimming.
+
+    ``name``: one character at least must be visible on its own (not a space, not a combining mark).
 
     >>> import re
     >>> pattern = text_pattern(3, multiline=False)
-    >>> samples = ("abc", "  a c ", " ab ", "a" + chr(0x202E) + "bc", "a" + chr(10) + "c")
+    >>> samples = ("abc", "  a c ", " ab ", "a" + chr(0x202E) + "bc", "a" + chr(10) + "c", "a" + chr(0x2028) + "c")
     >>> [bool(re.fullmatch(pattern, t)) for t in samples]
-    [True, True, False, False, False]
+    [True, True, False, False, False, False]
+    >>> [bool(re.fullmatch(text_pattern(1, multiline=False, name=True), t)) for t in ("e" + chr(0x301), chr(0x301))]
+    [True, False]
     """
     extra = "" if multiline else "\\u0009\\u000A"
     allowed = f"[^{extra}{_FORBIDDEN_CLASS}]"
@@ -60,6 +67,8 @@ def text_pattern(min_length: int = 0, *, multiline: bool) -> str:
     if min_length == 0:
         return f"^{allowed}*$"
     if min_length == 1:
+        if name:
+            return f"^{allowed}*[^{extra}{_FORBIDDEN_CLASS}{_LINE_SPACE}{_MARKS}]{allowed}*$"
         return f"^{allowed}*{solid}{allowed}*$"
     return f"^{allowed}*{solid}{allowed}{{{min_length - 2},}}{solid}{allowed}*$"
 
@@ -67,8 +76,11 @@ def text_pattern(min_length: int = 0, *, multiline: bool) -> str:
 TEXT_RULE = (
     "Text is NFC-normalised and trimmed, and length limits count the trimmed text. Control characters "
     "(except newline and tab in descriptions, summaries, quotes and background notes), bidirectional "
-    "overrides and isolates (U+202A-U+202E, U+2066-U+2069) and zero-width characters (U+200B-U+200F, "
-    "U+2060-U+2064, U+FEFF) are rejected with 422, never silently removed."
+    "marks, overrides and isolates (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), zero-width and "
+    "invisible separators (U+180E, U+200B-U+200D, U+2060-U+2064, U+FEFF) and the line and paragraph "
+    "separators (U+2028, U+2029) are rejected with 422, never silently removed. A name must have a "
+    "character other than spaces and combining marks. Bodies are strict JSON: a key twice in one object, "
+    "NaN, Infinity or half a surrogate pair is 400, and true is not the number 1."
 )
 
 Key = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -77,8 +89,8 @@ Name = Annotated[
     Field(
         min_length=1,
         max_length=120,
-        pattern=text_pattern(1, multiline=False),
-        description="Must contain a character other than a space.",
+        pattern=text_pattern(1, multiline=False, name=True),
+        description="Must contain a character other than spaces and combining marks.",
     ),
 ]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code")]
@@ -86,6 +98,21 @@ Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 al
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def whole_number(value: Any) -> Any:
+    """A JSON number that is whole (``3`` or ``3.0``, as JSON Schema's ``integer``); never true, false or text.
+
+    >>> whole_number(3), whole_number(3.0)
+    (3, 3.0)
+    >>> whole_number(True)
+    Traceback (most recent call last):
+    ValueError: true and false are not numbers; give a whole number
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        shown = "true and false are" if isinstance(value, bool) else f"{type(value).__name__} is"
+        raise ValueError(f"{shown} not numbers; give a whole number")
+    return value
 
 
 # -- requests ------------------------------------------------------------------------------------
@@ -108,7 +135,11 @@ class ItemIn(_Strict):
     """One offer or need."""
 
     description: Annotated[str, Field(min_length=3, max_length=300, pattern=text_pattern(3, multiline=True))]
-    strength: Annotated[int, Field(ge=1, le=MAX_STRENGTH, description="1 minor, 2 substantial, 3 central")]
+    strength: Annotated[
+        int,
+        Field(ge=1, le=MAX_STRENGTH, description="1 minor, 2 substantial, 3 central"),
+        BeforeValidator(whole_number),
+    ]
     tags: Annotated[list[Key], Field(max_length=12)] = []
     evidence: QuotedEvidenceIn | BackgroundEvidenceIn
 

@@ -28,12 +28,18 @@ from matchmaker.core.profile import Profile, Vocabulary, vocabulary_problems
 from matchmaker.core.profile_set import ProfileSet
 from matchmaker.core.relations import relation_problems
 from matchmaker.loading import parse_profile
-from matchmaker.settings import Settings
+from matchmaker.settings import ServiceSettings
 from matchmaker.storage import Change, Feedback, Store
 
 log = logging.getLogger("matchmaker.service")
 T = TypeVar("T")
 CACHE_ENTRIES = 1024  # rendered answers of a few tens of kB each
+REPORT_ENTRIES = 16  # rendered reports, up to a few MB each
+REPORT_RETRY_S = 5  # what a refused report request is told to wait
+
+
+class ReportBusy(MatchmakerError):
+    """Another report is being rendered in this process; reports render one at a time."""
 
 
 class ShippedProfile(MatchmakerError):
@@ -60,7 +66,7 @@ class Snapshot:
 class Service:
     """The shipped profiles plus the registered ones, the feedback, and the fitted population."""
 
-    def __init__(self, settings: Settings, profile_set: ProfileSet, store: Store) -> None:
+    def __init__(self, settings: ServiceSettings, profile_set: ProfileSet, store: Store) -> None:
         self.settings = settings
         self.profile_set = profile_set
         self.store = store
@@ -70,6 +76,8 @@ class Service:
         self.one_at_a_time = threading.Lock()  # see ``ranked``
         self._cache: OrderedDict[Hashable, bytes] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._reports: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
+        self._rendering_report = threading.Lock()  # one report at a time: each costs seconds of CPU
         # Read before the data: a write committed in between is applied again by ``_catch_up`` (harmless).
         self._applied = store.last_change()
         registered = registered_profiles(store, self.vocabulary)
@@ -82,7 +90,7 @@ class Service:
         self._snapshot = Snapshot(workspace, 0)
 
     @classmethod
-    def start(cls, settings: Settings) -> Service:
+    def start(cls, settings: ServiceSettings) -> Service:
         """Load the profile folder, open the database and fit the population once."""
         profile_set = profile_set_of(settings)
         store = Store.open(settings.database_url, settings.database)
@@ -91,6 +99,15 @@ class Service:
         except BaseException:
             store.close()
             raise
+
+    @staticmethod
+    def prepare(settings: ServiceSettings) -> None:
+        """Check what ``start`` would load, without fitting: the profile folder reads, the database opens.
+
+        The database's tables are created here, so server processes started next do not race to.
+        """
+        profile_set_of(settings)
+        Store.open(settings.database_url, settings.database).close()
 
     # -- reads ------------------------------------------------------------------------------------
 
@@ -142,14 +159,14 @@ class Service:
             self.registered.add(org_id)
             row = population.index.get(org_id)
             if row is None or population.profiles[row] != profile:
-                self._swap(current.with_population(population.with_profile(profile)))
+                self._swap(current.with_profile(profile))
             return
         self.registered.discard(org_id)
         shipped = self.shipped.get(org_id)
         if shipped is not None:
-            self._swap(current.with_population(population.with_profile(shipped)))
+            self._swap(current.with_profile(shipped))
         elif org_id in population.index:
-            self._swap(current.with_population(population.without(org_id)))
+            self._swap(current.without(org_id))
 
     def lookup(self, key: Hashable, snapshot: Snapshot) -> bytes | None:
         """A rendered answer remembered for ``key`` in this population version, if any.
@@ -176,6 +193,36 @@ class Service:
             found = self.ranked(render)
             self.remember(key, snapshot, found)
         return found
+
+    def report(self, key: Hashable, snapshot: Snapshot, render: Callable[[], tuple[bytes, str]]) -> tuple[bytes, str]:
+        """The report for ``key`` in this snapshot: remembered, else rendered, one report at a time.
+
+        A report costs seconds of CPU, so the same report is rendered once per population version,
+        and while one renders a request for another is refused (``ReportBusy``) rather than queued:
+        waiting requests would hold the threads other routes need.
+        """
+        versioned = (snapshot.version, key)
+        with self._cache_lock:
+            found = self._reports.get(versioned)
+        if found is not None:
+            return found
+        if not self._rendering_report.acquire(blocking=False):
+            raise ReportBusy(
+                f"another report is being prepared on this server; retry in {REPORT_RETRY_S} seconds "
+                "(a report, once prepared, is served at once until the next write)"
+            )
+        try:
+            with self._cache_lock:
+                found = self._reports.get(versioned)  # prepared while this request waited for the lock
+            if found is None:
+                found = render()
+                with self._cache_lock:
+                    self._reports[versioned] = found
+                    while len(self._reports) > REPORT_ENTRIES:
+                        self._reports.popitem(last=False)
+            return found
+        finally:
+            self._rendering_report.release()
 
     def ranked(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one request's ranking and explanation (``work(*args, **kwargs)``), one request at a time.
