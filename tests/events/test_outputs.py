@@ -145,14 +145,15 @@ def test_the_summary_counts_cross_border_meetings_table_use_and_missed_minimums(
 
 def test_the_schedule_document_has_the_shape_of_issue_11() -> None:
     event, result = day()
-    document = schedule_document(result)
+    document = schedule_document(event, result)
     json.dumps(document)
     assert {"status", "objective", "bound", "meetings", "unmet_minimums"} <= set(document)
     assert document["status"] in ("optimal", "feasible")
     for meeting in document["meetings"]:
         assert {"slot", "start", "table", "a", "b", "score", "source"} <= set(meeting)
         assert datetime.fromisoformat(meeting["start"]).tzinfo is not None
-        assert meeting["source"] in ("accepted", "requested", "recommended", "confirmed")
+        assert meeting["source"] in ("accepted", "requested", "recommended")
+        assert meeting["confirmed"] is False
     assert document["unmet_minimums"] == [{"id": "d", "meetings": 0, "minimum": 1, "why": result.unmet_minimums[0].why}]
     agenda = agenda_document(event, result, "d")
     assert agenda["meetings"] == [] and agenda["unmet_minimum"]["minimum"] == 1

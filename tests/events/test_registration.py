@@ -131,9 +131,9 @@ def test_limits_and_slots_are_checked_by_the_event_rules_on_each_row(tmp_path: P
         ),
         ("id,id\na,b\n", {}, r"line 1: column 'id' appears twice"),
         ("company\nA\n", {}, r"columns: map an id column or a name column"),
-        ("name\n株式会社\n", {}, r"line 2, column 'name': no id can be made from this name"),
+        ("name\n(-)\n", {}, r"line 2, column 'name': no id can be made from this name \(no letters or digits\)"),
     ],
-    ids=["unknown-field", "missing-column", "duplicate-header", "no-id", "no-latin-name"],
+    ids=["unknown-field", "missing-column", "duplicate-header", "no-id", "no-letters"],
 )
 def test_a_bad_mapping_or_header_is_one_clear_error(
     tmp_path: Path, text: str, columns: dict[str, str], match: str
@@ -151,3 +151,17 @@ def test_unreadable_sheets_are_one_clear_error(tmp_path: Path) -> None:
         register(event(), bad)
     with pytest.raises(EventError, match=r"sheet\.ods: a registration sheet is a \.csv or \.xlsx file"):
         register(event(), tmp_path / "sheet.ods")
+
+
+def test_names_in_other_scripts_get_stable_distinct_ids(tmp_path: Path) -> None:
+    names = ["株式会社サカナ", "株式会社ソフト", "富士通", "टाटा कंसल्टेंसी सर्विसेज", "サカナAI"]
+    path = csv_file(tmp_path, "name\n" + "\n".join(names) + "\n")
+    registered = register(event(), path)
+    added = registered.participants[len(event().participants) :]
+    ids = [p.id for p in added]
+    assert len(set(ids)) == len(names)
+    assert [p.name for p in added] == names
+    assert ids[0].startswith("sakana-") and ids[1].startswith("sofuto-") and ids[2].startswith("org-")
+    assert ids[3].startswith("tata-") and ids[4].startswith("sakanaai-")
+    again = register(event(), path)
+    assert [p.id for p in again.participants] == [p.id for p in registered.participants]

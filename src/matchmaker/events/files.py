@@ -8,9 +8,13 @@ docs/events.md.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from matchmaker.atomic import write_atomic
 from matchmaker.core.errors import Problem, ProfileError
 from matchmaker.core.events.errors import EventError
 from matchmaker.core.events.model import Event, event_from_data
@@ -29,6 +33,22 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def parse_event_data(text: str, name: str, kind: str) -> Any:
+    """The plain data of an event file's text (``kind`` ``"yaml"`` or ``"json"``), before validation."""
+    if kind == "json":
+        try:
+            return json.loads(text, object_pairs_hook=_no_duplicates)
+        except json.JSONDecodeError as err:
+            where = f"line {err.lineno}, column {err.colno}"
+            raise EventError([Problem(name, where, "", f"invalid JSON: {err.msg}")]) from err
+        except ValueError as err:
+            raise EventError([Problem(name, "", "", f"invalid JSON: {err}")]) from err
+    try:
+        return parse_yaml(text, name)
+    except ProfileError as err:
+        raise EventError(err.problems) from err
+
+
 def parse_event(text: str, name: str, kind: str) -> Event:
     """An event from the text of a file named ``name``; ``kind`` is ``"yaml"`` or ``"json"``.
 
@@ -37,34 +57,18 @@ def parse_event(text: str, name: str, kind: str) -> Event:
     ...
     matchmaker.core.events.errors.EventError: day.json: sessions: needs at least 1 entry, got 0
     """
-    if kind == "json":
-        try:
-            data = json.loads(text, object_pairs_hook=_no_duplicates)
-        except json.JSONDecodeError as err:
-            where = f"line {err.lineno}, column {err.colno}"
-            raise EventError([Problem(name, where, "", f"invalid JSON: {err.msg}")]) from err
-        except ValueError as err:
-            raise EventError([Problem(name, "", "", f"invalid JSON: {err}")]) from err
-    else:
-        try:
-            data = parse_yaml(text, name)
-        except ProfileError as err:
-            raise EventError(err.problems) from err
-    return event_from_data(data, name)
+    return event_from_data(parse_event_data(text, name, kind), name)
 
 
-def read_event(path: Path) -> Event:
-    """Read and validate the event in ``path`` (``.yaml``, ``.yml`` or ``.json``).
-
-    Raises
-    ------
-    EventError
-        For a missing, oversized, non-UTF-8 or invalid file, with every problem found.
-    """
-    name = path.name
+def _kind(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise EventError([Problem(name, "", suffix or name, f"an event file ends in {', '.join(SUFFIXES)}")])
+        raise EventError([Problem(path.name, "", suffix or path.name, f"an event file ends in {', '.join(SUFFIXES)}")])
+    return "json" if suffix == ".json" else "yaml"
+
+
+def _text(path: Path) -> str:
+    name = path.name
     try:
         size = path.stat().st_size
         if not path.is_file():
@@ -79,12 +83,40 @@ def read_event(path: Path) -> Event:
     except OSError as err:
         raise EventError([Problem(name, "", str(path), f"cannot be read: {err.strerror or err}")]) from err
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise EventError(
             [Problem(name, "", f"byte {err.start}", f"not UTF-8 (invalid byte at position {err.start})")]
         ) from err
-    return parse_event(text, name, "json" if suffix == ".json" else "yaml")
+
+
+def read_event(path: Path) -> Event:
+    """Read and validate the event in ``path`` (``.yaml``, ``.yml`` or ``.json``).
+
+    Raises
+    ------
+    EventError
+        For a missing, oversized, non-UTF-8 or invalid file, with every problem found.
+    """
+    return read_event_data(path)[1]
+
+
+def read_event_data(path: Path) -> tuple[dict[str, Any], Event]:
+    """The event in ``path`` as written (its plain data, short session forms kept) and validated."""
+    kind = _kind(path)
+    data = parse_event_data(_text(path), path.name, kind)
+    event = event_from_data(data, path.name)
+    return dict(data), event
+
+
+def write_event(path: Path, data: Mapping[str, Any]) -> None:
+    """Write an event's plain data to ``path`` atomically, as YAML or JSON by its suffix."""
+    kind = _kind(path)
+    if kind == "json":
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = yaml.safe_dump(dict(data), allow_unicode=True, sort_keys=False, width=120)
+    write_atomic(path, [text.encode("utf-8")])
 
 
 def event_document(event: Event) -> dict[str, Any]:

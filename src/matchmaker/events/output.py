@@ -1,8 +1,10 @@
 """Schedules, agendas and summaries as plain JSON documents (for ``--format json`` and the API).
 
-``schedule_document`` is the shape of issue 11: ``status``, ``objective``, ``bound``, ``meetings`` (slot,
-start, table, a, b, score, source) and ``unmet_minimums`` (id, meetings, minimum, why), plus the gap,
-the levels of the objective and the requests that could not be met.
+``schedule_document`` is the shape of issue 11: ``status`` (``optimal`` or ``feasible``), ``objective``,
+``bound``, ``meetings`` (slot, start in ISO 8601, table, a, b, score, source: ``accepted``, ``requested``
+or ``recommended``) and ``unmet_minimums`` (id, meetings, minimum, why), plus the gap, the levels of the
+objective, the requests that could not be met and the pairs kept apart (``blocked``). A meeting kept from an earlier run has the source its
+pair came from (its request's status, else recommended) and ``"confirmed": true``.
 """
 
 from __future__ import annotations
@@ -10,11 +12,21 @@ from __future__ import annotations
 from typing import Any
 
 from matchmaker.core.events.model import Event
-from matchmaker.core.events.scheduler import Meeting, Schedule
+from matchmaker.core.events.scheduler import Meeting, Schedule, Source
 from matchmaker.core.events.summary import Summary
 
 
-def meeting_view(meeting: Meeting) -> dict[str, Any]:
+def origin(event: Event, meeting: Meeting) -> Source:
+    """Where a meeting's pair came from: its request's status, else the recommender (for kept meetings too)."""
+    if meeting.source != "confirmed":
+        return meeting.source
+    status = event.request_status(meeting.a, meeting.b)
+    return "accepted" if status == "accepted" else "requested" if status == "open" else "recommended"
+
+
+def meeting_view(meeting: Meeting, event: Event | None = None) -> dict[str, Any]:
+    """One meeting; with ``event``, a kept meeting's source is its pair's origin and ``confirmed`` says it was kept."""
+    source = meeting.source if event is None else origin(event, meeting)
     return {
         "slot": meeting.slot,
         "start": meeting.start.isoformat(),
@@ -23,19 +35,20 @@ def meeting_view(meeting: Meeting) -> dict[str, Any]:
         "a": meeting.a,
         "b": meeting.b,
         "score": meeting.score,
-        "source": meeting.source,
+        "source": source,
+        "confirmed": meeting.source == "confirmed",
         "reasons": list(meeting.reasons),
     }
 
 
-def schedule_document(result: Schedule) -> dict[str, Any]:
+def schedule_document(event: Event, result: Schedule) -> dict[str, Any]:
     """The whole schedule as one JSON-ready document.
 
     >>> from matchmaker.core.events.model import event_from_data
     >>> from matchmaker.core.events.scheduler import schedule
     >>> event = event_from_data({"name": "Demo", "tables": 1, "participants": [{"id": "a"}, {"id": "b"}],
     ...     "sessions": [{"id": "am", "start": "2025-03-01T10:00:00+09:00", "minutes": 20, "count": 1}]})
-    >>> doc = schedule_document(schedule(event, [("a", "b", 0.5)]))
+    >>> doc = schedule_document(event, schedule(event, [("a", "b", 0.5)]))
     >>> doc["status"], doc["objective"], doc["meetings"][0]["start"], doc["unmet_minimums"]
     ('optimal', 0.5, '2025-03-01T10:00:00+09:00', [])
     """
@@ -47,13 +60,14 @@ def schedule_document(result: Schedule) -> dict[str, Any]:
         "time_limited": result.time_limited,
         "method": result.method,
         "levels": [{"name": lv.name, "sense": lv.sense, "value": lv.value, "bound": lv.bound} for lv in result.levels],
-        "meetings": [meeting_view(m) for m in result.meetings],
+        "meetings": [meeting_view(m, event) for m in result.meetings],
         "unmet_minimums": [
             {"id": u.id, "meetings": u.meetings, "minimum": u.minimum, "why": u.why} for u in result.unmet_minimums
         ],
         "unscheduled_requests": [
             {"by": r.by, "to": r.to, "status": r.status, "why": r.why} for r in result.unscheduled_requests
         ],
+        "blocked": [{"a": b.a, "b": b.b, "reason": b.reason, "note": b.note} for b in event.blocked],
     }
 
 
@@ -63,7 +77,7 @@ def agenda_document(event: Event, result: Schedule, org: str) -> dict[str, Any]:
     return {
         "event": event.name,
         "id": org,
-        "meetings": [meeting_view(m) | {"partner": m.b if m.a == org else m.a} for m in result.agenda(org)],
+        "meetings": [meeting_view(m, event) | {"partner": m.b if m.a == org else m.a} for m in result.agenda(org)],
         "unmet_minimum": None
         if unmet is None
         else {"meetings": unmet.meetings, "minimum": unmet.minimum, "why": unmet.why},

@@ -8,7 +8,8 @@ reported with its line number, the column and the value; if any row is bad nothi
 Cells:
 
 * ``id``: the organisation's id (a shipped profile's file stem, or the attendee's id); when there is no
-  id column, the id is made from the name (``Sakana AI`` -> ``sakana-ai``);
+  id column, the id is made from the name (``Sakana AI`` -> ``sakana-ai``; names in other scripts are
+  transliterated and get a short hash: see :func:`slug`);
 * ``type``: a participation type of the event (blank: the event's only type, or ``participant``);
 * ``available``: slot ids or session ids separated by commas, semicolons or spaces (blank: every slot);
 * ``min_meetings``, ``max_meetings``: whole numbers (blank: the type's).
@@ -17,6 +18,7 @@ Cells:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import unicodedata
@@ -46,14 +48,42 @@ class Sheet:
     rows: tuple[tuple[int, tuple[Any, ...]], ...]
 
 
+def _ascii_slug(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:64].rstrip("-")
+
+
+def _latin(character: str) -> bool:
+    return character.isascii() or "LATIN" in unicodedata.name(character, "")
+
+
+def _han(character: str) -> bool:
+    return unicodedata.name(character, "").startswith(("CJK UNIFIED IDEOGRAPH", "CJK COMPATIBILITY IDEOGRAPH"))
+
+
 def slug(name: str) -> str:
     """An organisation id made from a name: ASCII letters and digits joined by hyphens.
 
-    >>> slug("Sakana AI"), slug("  Tata Consultancy Services (TCS) "), slug("株式会社")
-    ('sakana-ai', 'tata-consultancy-services-tcs', '')
+    A name in Latin letters becomes its letters (accents dropped). A name with letters of another
+    script is transliterated where a script has one reading (kana, Devanagari, Hangul, Cyrillic, ...,
+    by ``anyascii``), and gets a short hash of the whole name, so two names that read alike stay apart;
+    Han characters are left to the hash, since their reading depends on the language (``富士通`` is
+    Fujitsu in Japanese, not the Mandarin reading a transliteration would give). The same name always
+    gives the same id.
+
+    >>> slug("Sakana AI"), slug("  Tata Consultancy Services (TCS) "), slug("Société Générale")
+    ('sakana-ai', 'tata-consultancy-services-tcs', 'societe-generale')
+    >>> slug("サカナAI"), slug("株式会社"), slug("ソフトバンク株式会社")
+    ('sakanaai-e13a783a36', 'org-e6843c6eb5', 'sofutobanku-d3db1e7b6a')
     """
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:64].rstrip("-")
+    if all(_latin(c) for c in name if c.isalpha()):
+        return _ascii_slug(name)
+    from anyascii import anyascii
+
+    text = " ".join(unicodedata.normalize("NFC", name).split())
+    readable = _ascii_slug(anyascii("".join(" " if _han(c) else c for c in text)))[:48].rstrip("-")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+    return f"{readable}-{digest}" if readable else f"org-{digest}"
 
 
 def _csv(raw: bytes, name: str) -> Sheet:
@@ -188,12 +218,7 @@ class _Rows:
         elif "name" in data:
             made = slug(data["name"])
             if not made:
-                self.problem(
-                    line,
-                    "name",
-                    data["name"],
-                    "no id can be made from this name (no Latin letters or digits); add an id column",
-                )
+                self.problem(line, "name", data["name"], "no id can be made from this name (no letters or digits)")
             data["id"] = made
         else:
             self.problem(line, "name", "", "the name is empty; without an id column every participant needs a name")
