@@ -25,6 +25,7 @@ LAYERS = {
     "atomic": 2,
     "settings": 2,
     "storage": 2,
+    "event_storage": 2,
     "shapes": 2,
     "synth": 2,
     "loading": 2,

@@ -9,10 +9,11 @@ pair came from (its request's status, else recommended) and ``"confirmed": true`
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from matchmaker.core.events.model import Event
-from matchmaker.core.events.scheduler import Meeting, Schedule, Source
+from matchmaker.core.events.scheduler import Level, Meeting, Schedule, Source, Unmet, UnscheduledRequest
 from matchmaker.core.events.summary import Summary
 
 
@@ -113,3 +114,45 @@ def summary_document(summary: Summary) -> dict[str, Any]:
             {"slot": s.slot, "start": s.start.isoformat(), "tables": s.tables, "used": s.used} for s in summary.slots
         ],
     }
+
+
+def schedule_from_document(document: dict[str, Any]) -> Schedule:
+    """The :class:`Schedule` a :func:`schedule_document` describes (what the renderers of agendas need).
+
+    >>> from matchmaker.core.events.model import event_from_data
+    >>> from matchmaker.core.events.scheduler import schedule
+    >>> event = event_from_data({"name": "Demo", "tables": 1, "participants": [{"id": "a"}, {"id": "b"}],
+    ...     "sessions": [{"id": "am", "start": "2025-03-01T10:00:00+09:00", "minutes": 20, "count": 1}]})
+    >>> result = schedule(event, [("a", "b", 0.5)])
+    >>> from dataclasses import replace
+    >>> schedule_from_document(schedule_document(event, result)) == replace(result, stages=())  # stages: diagnosis
+    True
+    """
+    meetings = tuple(
+        Meeting(
+            slot=m["slot"],
+            start=datetime.fromisoformat(m["start"]),
+            minutes=int(m["minutes"]),
+            table=m["table"],
+            a=m["a"],
+            b=m["b"],
+            score=float(m["score"]),
+            source="confirmed" if m.get("confirmed") else m["source"],
+            reasons=tuple(m.get("reasons", ())),
+        )
+        for m in document["meetings"]
+    )
+    return Schedule(
+        status=document["status"],
+        objective=float(document["objective"]),
+        bound=document["bound"],
+        gap=document["gap"],
+        levels=tuple(Level(lv["name"], lv["sense"], lv["value"], lv["bound"]) for lv in document["levels"]),
+        meetings=meetings,
+        unmet_minimums=tuple(Unmet(u["id"], u["meetings"], u["minimum"], u["why"]) for u in document["unmet_minimums"]),
+        unscheduled_requests=tuple(
+            UnscheduledRequest(r["by"], r["to"], r["status"], r["why"]) for r in document["unscheduled_requests"]
+        ),
+        method=document["method"],
+        time_limited=bool(document["time_limited"]),
+    )
