@@ -389,7 +389,14 @@ def install(app: FastAPI) -> None:
     """The events API's routes, error answers and job runner on ``app`` (the service is on its state)."""
     service = app.state.service
     app.state.events = EventStore(service.store)
-    app.state.jobs = JobRunner(app.state.events, lambda: service.workspace)
+    settings = service.settings
+    app.state.jobs = JobRunner(
+        app.state.events,
+        lambda: service.workspace,
+        heartbeat=settings.job_heartbeat_seconds,
+        stale=max(settings.job_stale_seconds, 2 * settings.job_heartbeat_seconds),
+        sweep=min(settings.job_heartbeat_seconds, 2.0),
+    )
     app.include_router(router)
     app.add_exception_handler(UnknownEvent, _unknown_event)
     app.add_exception_handler(EventConflict, _conflict)

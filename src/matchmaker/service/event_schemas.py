@@ -40,7 +40,7 @@ Note = Annotated[str, Field(max_length=300, pattern=text_pattern(0, multiline=Tr
 Start = Annotated[
     str,
     Field(
-        format="date-time",
+        json_schema_extra={"format": "date-time"},
         description="A date and time with a UTC offset (RFC 3339), e.g. 2025-11-20T10:00:00+05:30.",
     ),
     BeforeValidator(_text_only),

@@ -44,12 +44,12 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def run_job(workspace: Workspace, job: Job, progress: Callable[[str], None]) -> dict[str, Any]:
-    """Schedule the job's event in ``workspace``: the stored result (schedule, the event as scheduled, names)."""
+def run_job(workspace: Callable[[], Workspace], job: Job, progress: Callable[[str], None]) -> dict[str, Any]:
+    """Schedule the job's event in the current workspace: the stored result (schedule, the event, names)."""
     event = event_from_data(job.event_data, f"event {job.event_id!r}")
     options = job.options
     plan = plan_event(
-        workspace,
+        workspace(),
         event,
         describe=reason_text,
         top=int(options.get("candidates", 10)),
@@ -161,7 +161,7 @@ class JobRunner:
             def progress(name: str) -> None:
                 stage[0] = name
 
-            result = run_job(self.workspace(), job, progress)
+            result = run_job(self.workspace, job, progress)
             done.set()
             if not self.events.finish(job_id, self.worker, result):
                 log.warning("job %s finished here but belongs to another worker now; its result is dropped", job_id)
