@@ -54,6 +54,19 @@ EXPECTED_ERRORS = {
     ("GET", "/v1/pairings/{a}/{b}"): {"404", "422", "500"},
     ("POST", "/v1/feedback"): {"400", "401", "403", "404", "413", "415", "422", "500"},
     ("GET", "/v1/reports/pairings"): {"401", "403", "404", "422", "429", "500"},
+    ("GET", "/v1/events"): {"500"},
+    ("PUT", "/v1/events/{event}"): {"400", "401", "403", "413", "415", "422", "500"},
+    ("GET", "/v1/events/{event}"): {"404", "422", "500"},
+    ("DELETE", "/v1/events/{event}"): {"401", "403", "404", "422", "500"},
+    ("PUT", "/v1/events/{event}/participants/{org}"): {"400", "401", "403", "404", "409", "413", "415", "422", "500"},
+    ("DELETE", "/v1/events/{event}/participants/{org}"): {"401", "403", "404", "409", "422", "500"},
+    ("POST", "/v1/events/{event}/requests"): {"400", "401", "403", "404", "409", "413", "415", "422", "500"},
+    ("POST", "/v1/events/{event}/requests/{by}/{to}/accept"): {"401", "403", "404", "409", "422", "500"},
+    ("POST", "/v1/events/{event}/requests/{by}/{to}/decline"): {"401", "403", "404", "409", "422", "500"},
+    ("POST", "/v1/events/{event}/schedule"): {"400", "401", "403", "404", "413", "415", "422", "500"},
+    ("GET", "/v1/jobs/{job}"): {"404", "422", "500"},
+    ("GET", "/v1/events/{event}/schedule"): {"404", "422", "500"},
+    ("GET", "/v1/events/{event}/agendas/{org}"): {"404", "422", "500"},
 }
 
 

@@ -3,8 +3,9 @@
 ``schedule_document`` is the shape of issue 11: ``status`` (``optimal`` or ``feasible``), ``objective``,
 ``bound``, ``meetings`` (slot, start in ISO 8601, table, a, b, score, source: ``accepted``, ``requested``
 or ``recommended``) and ``unmet_minimums`` (id, meetings, minimum, why), plus the gap, the levels of the
-objective, the requests that could not be met and the pairs kept apart (``blocked``). A meeting kept from an earlier run has the source its
-pair came from (its request's status, else recommended) and ``"confirmed": true``.
+objective, the requests that could not be met and the pairs kept apart (``blocked``). A meeting kept from
+an earlier run has the source its pair came from (its request's status, else recommended) and
+``"confirmed": true``.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ from matchmaker.events.files import event_document
 from matchmaker.events.output import agenda_document, schedule_from_document
 from matchmaker.service.auth import require_key
 from matchmaker.service.bodies import StrictJSONRoute
-from matchmaker.service.errors import JSONBody, error, responses
+from matchmaker.service.errors import JSONBody, error
+from matchmaker.service.errors import responses as error_responses
 from matchmaker.service.event_schemas import (
     AgendaOut,
     EventIn,
@@ -45,6 +46,19 @@ EventId = Annotated[str, Path(pattern=ID_PATTERN, description="The event's id.",
 OrgPath = Annotated[str, Path(pattern=ID_PATTERN, description="A participant's id.", examples=["sakana-ai"])]
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A scheduling job's id.")]
 WRITE = [Depends(require_key)]
+EVENT_ERRORS = {
+    404: "Unknown event, participant, request, job, or no schedule yet (the detail says which, with suggestions).",
+    409: "The change contradicts the event (`problems` lists each rule it breaks), or asks again a declined request.",
+}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The service's error entries for ``codes``, with what 404 and 409 mean for events."""
+    entries = error_responses(*codes)
+    for code, description in EVENT_ERRORS.items():
+        if code in entries:
+            entries[code] = {**entries[code], "description": description}
+    return entries
 
 
 async def get_events(request: Request) -> EventStore:
@@ -112,7 +126,7 @@ def _participant_ids(data: dict[str, Any]) -> set[str]:
 # -- events -------------------------------------------------------------------------------------------
 
 
-@router.get("/events", response_model=EventListOut)
+@router.get("/events", response_model=EventListOut, responses=responses())
 def list_events(events: EventsDep) -> Response:
     """List the events: id and version."""
     return JSONBody({"events": [{"id": i, "version": v} for i, v in events.ids()]})
@@ -186,7 +200,7 @@ def put_participant(
     response_class=Response,
     responses={
         204: {"description": "Removed, with their requests, blocks and meetings."},
-        **responses(401, 403, 404, 422),
+        **responses(401, 403, 404, 409, 422),
     },
     dependencies=WRITE,
 )

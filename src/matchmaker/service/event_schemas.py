@@ -144,9 +144,10 @@ class EventIn(_Strict):
         Annotated[int, Field(ge=1, le=MAX_TABLES), BeforeValidator(whole_number)]
         | Annotated[list[TableName], Field(min_length=1, max_length=MAX_TABLES)]
     ) = Field(description="A number of tables (T01, T02, ...) or their names.")
-    types: Annotated[dict[Key, TypeIn], Field(min_length=1, max_length=50)] = Field(
-        default_factory=lambda: {DEFAULT_TYPE: TypeIn()}
-    )
+    types: Annotated[
+        dict[Key, TypeIn],
+        Field(min_length=1, max_length=50, json_schema_extra={"additionalProperties": False}),  # keys are ids
+    ] = Field(default_factory=lambda: {DEFAULT_TYPE: TypeIn()})
     sessions: Annotated[list[SessionSlotsIn | SessionSeriesIn], Field(min_length=1, max_length=50)]
     participants: Annotated[list[EventParticipantIn], Field(max_length=MAX_PARTICIPANTS)] = Field(default_factory=list)
     requests: list[EventRequestIn] = Field(default_factory=list)
