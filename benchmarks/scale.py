@@ -2,13 +2,15 @@
 
     python benchmarks/scale.py --sizes 1000,10000,100000 --top 10 --json
 
-Per size (each in its own process, so peak RSS is that size's): load (a JSON-lines file written by
-the synthesiser), vectorise (``Population.fit``, the CLI's "auto" rule), all-pairs top-K for every
-organisation (``Population.all_partners``) and the same-run hardware limit: the same matrix products
-on the same tiles with the same threads, plus ``np.argpartition`` for the rows' and the columns' top
-K, nothing else. Then queries (one organisation's top K against everyone, ``Population.partners``)
-and adding one profile and asking its partners. At n <= --naive-max a pure-Python/pandas loop over
-all pairs computes the same scores from the same vectors, and must give the same top pairs.
+Per size (each in its own process, so peak RSS is that size's): load (a JSON-lines file written by the
+synthesiser), vectorise (the configured encoder, ``hybrid`` unless MATCHMAKER_ENCODER says otherwise,
+with the CLI's "auto" rule; its embedding cache empty, so the fit is cold, unless --cache-dir names one),
+all-pairs top-K for every organisation (``Population.all_partners``) and the same-run hardware limit: the
+same matrix products on the same tiles with the same threads, plus ``np.argpartition`` for the rows' and
+the columns' top K, nothing else. Then queries (one organisation's top K against everyone,
+``Population.partners``) and adding one profile and asking its partners. At n <= --naive-max a pure-
+Python/pandas loop over all pairs computes the same scores from the same vectors, and must give the same
+top pairs.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ from threadpoolctl import threadpool_info, threadpool_limits  # type: ignore[imp
 from matchmaker.application.workspace import fit_population
 from matchmaker.core.population import Population
 from matchmaker.core.scoring.execution import available_workers, block_rows_for, tiles_of
+from matchmaker.core.scoring.formula import NOISE
 from matchmaker.core.scoring.plan import CANONICAL, ScoringPlan
+from matchmaker.embedding import encoder_choice
 from matchmaker.loading import default_profiles_dir, load_folder, load_profiles, write_profiles
+from matchmaker.settings import load_settings
 from matchmaker.synth import synthesise
 
 SHIPPED = default_profiles_dir()
@@ -175,7 +180,8 @@ def naive(population: Population, top: int) -> tuple[float, pd.DataFrame, pd.Dat
             for d in dims
             if mass[taker][d] > 0
         )
-        return max(0.0, gained / total) if total > 0 else 0.0
+        directed = gained / total if total > 0 else 0.0
+        return directed if directed >= NOISE else 0.0  # the model's rule: below the noise floor is 0
 
     def score(a: int, b: int) -> float:
         ab, ba = directed(a, b), directed(b, a)
@@ -215,10 +221,18 @@ def run_size(
         started = time.perf_counter()
         profile_set = load_profiles(path)
         out["load_s"] = round(time.perf_counter() - started, 3)
+    # The configured encoder (MATCHMAKER_ENCODER; hybrid by default), with its on-disk embedding cache:
+    # cold unless MATCHMAKER_CACHE_DIR names a folder a previous run filled.
+    settings = load_settings()
     started = time.perf_counter()
-    population = fit_population(profile_set.profiles, profile_set.vocabulary)
+    encoding = encoder_choice(settings)
+    population = fit_population(profile_set.profiles, profile_set.vocabulary, encoding=encoding)
     out["vectorise_s"] = round(time.perf_counter() - started, 3)
-    components = population.vectoriser.n_components_
+    vectoriser = population.vectoriser
+    components = vectoriser.n_components_
+    out["encoder"] = settings.encoder
+    out["distinct_item_texts"] = len({i.description for p in profile_set.profiles for *_, i in p.iter_items()})
+    out["widths"] = dict(zip(vectoriser.dimensions_, vectoriser.widths_, strict=True))
     out["vectors"] = "exact sparse float64" if components is None else f"latent {components} float32"
     log(f"n={n}: loaded in {out['load_s']} s, vectorised in {out['vectorise_s']} s ({out['vectors']})")
 
@@ -303,6 +317,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="single-organisation queries to time")
     parser.add_argument("--adds", type=int, default=20, help="profiles to add one at a time")
     parser.add_argument("--naive-max", type=int, default=1000, help="largest n for the pure-Python loop")
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        help="embedding cache folder (default: a new empty one per size, so the fit is measured cold)",
+    )
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # run one size in-process
     args = parser.parse_args()
     options = [args.top, args.seed, args.memory_budget_mb, args.queries, args.adds, args.naive_max, args.tile]
@@ -331,7 +350,9 @@ def main() -> None:
         ]
         if args.tile:
             command += ["--tile", str(args.tile)]
-        done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+        with tempfile.TemporaryDirectory() as cold:
+            env = dict(os.environ, MATCHMAKER_CACHE_DIR=args.cache_dir or cold, HF_HUB_OFFLINE="1")
+            done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True, env=env)
         results.append(json.loads(done.stdout))
     report = {
         "command": "python benchmarks/scale.py " + " ".join(sys.argv[1:]),
@@ -344,6 +365,7 @@ def main() -> None:
         return
     columns = [
         "n",
+        "encoder",
         "vectors",
         "load_s",
         "vectorise_s",

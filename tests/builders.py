@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from hypothesis import strategies as st
 
 from matchmaker.core.profile import Evidence, Item, Profile, Vocabulary
@@ -12,13 +15,14 @@ VOCABULARY = Vocabulary(
     dimensions={"data": "Data.", "compute": "Compute.", "talent": "Talent.", "domain": "Domain."},
     kinds=("corporate", "startup", "government"),
     sectors={"manufacturing": "M.", "healthcare": "H.", "languages": "L.", "cloud": "C."},
+    # Real descriptions: the semantic encoders' concepts are these tags, read with their descriptions.
     tags={
-        "gpu-cloud": "G.",
-        "industrial-data": "I.",
-        "speech-data": "S.",
-        "researchers": "R.",
-        "governance": "Gv.",
-        "datasets": "D.",
+        "gpu-cloud": "GPU capacity sold or granted as a cloud service for training and serving models.",
+        "industrial-data": "Operational and sensor data from factories and production lines.",
+        "speech-data": "Speech recordings and transcripts for voice models.",
+        "researchers": "AI researchers, engineers and research staff.",
+        "governance": "AI policy, regulation, legal review and compliance.",
+        "datasets": "Training and evaluation datasets, such as medical records or images.",
     },
 )
 
@@ -158,3 +162,21 @@ def populations(draw: st.DrawFn, *, max_orgs: int, max_items: int) -> list[Profi
         )
         for k in range(n)
     ]
+
+
+class FakeModel:
+    """Bag of character trigrams hashed to 64 dimensions: similar strings embed alike; counts its calls."""
+
+    identity = "fake-trigrams-64"
+    dimension = 64
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def embed(self, texts: Sequence[str], kind: str) -> np.ndarray:
+        self.embedded += list(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for k in range(len(text) - 2):
+                out[row, int(hashlib.md5(text[k : k + 3].encode()).hexdigest(), 16) % self.dimension] += 1.0
+        return out

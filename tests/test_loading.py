@@ -83,7 +83,8 @@ def test_good_profile_loads_with_quotes_checked(tmp_path: Path, sources: Path) -
         ),
         (
             ("      tags: [industrial-data]", "      tags: [industrial-data]\n      score: 9"),
-            "acme.yaml: offers.data[0].score: unknown key 'score'; accepted: description, strength, tags, evidence",
+            "acme.yaml: offers.data[0].score: unknown key 'score'; accepted: description, strength, tags, attributes, "
+            "evidence",
         ),
         (
             ("        source: doc.txt", "        source: doc.txt\n        page: 3"),

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from matchmaker.application.workspace import Exclusions, Workspace, fit_population, roles_of
 from matchmaker.core.profile import Profile, Vocabulary, vocabulary_problems
 from matchmaker.core.profile_set import ProfileSet
+from matchmaker.embedding import encoder_choice
 from matchmaker.loading import default_profiles_dir, load_profiles
 from matchmaker.settings import Settings
 
@@ -87,7 +88,10 @@ def open_workspace(settings: Settings, profile_set: ProfileSet) -> tuple[Workspa
         finally:
             store.close()
     population = fit_population(
-        population_profiles(profile_set.profiles, registered), profile_set.vocabulary, settings.scoring.to_core()
+        population_profiles(profile_set.profiles, registered),
+        profile_set.vocabulary,
+        settings.scoring.to_core(),
+        encoding=encoder_choice(settings),
     )
     workspace = Workspace(population, exclusions, settings.memory_budget_mb, roles_of(profile_set.vocabulary))
     return workspace, len(registered)

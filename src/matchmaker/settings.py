@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from matchmaker.core.defaults import DEFAULT_ENCODER
 from matchmaker.core.errors import SettingsError
 from matchmaker.core.scoring import ScoringSettings
 
@@ -54,6 +55,13 @@ class Settings(BaseSettings):
     database_url: str | None = None
     database: Path = Path("matchmaker.db")
     memory_budget_mb: float = 512.0
+    # Matching: the encoder (a name in matchmaker.core.encoding.ENCODERS), the local model directory of
+    # the sentence-transformers encoder, the threads a model may use, and where embeddings (and fitted
+    # populations) are cached: $XDG_CACHE_HOME/matchmaker or ~/.cache/matchmaker when not given.
+    encoder: str = DEFAULT_ENCODER
+    encoder_model: Path | None = None
+    embedding_threads: int = Field(default=1, ge=1, le=64)
+    cache_dir: Path | None = None
 
 
 def text_list(value: Any) -> Any:

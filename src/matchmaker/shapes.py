@@ -46,6 +46,7 @@ class ItemOut(TypedDict):
     strength: int
     strength_label: str
     tags: list[str]
+    attributes: Annotated[dict[str, list[str]], Field(description="the item attributes it declares")]
     evidence: EvidenceOut
 
 
@@ -101,6 +102,21 @@ class ItemRefOut(ItemOut):
 
 
 @with_config(_STRICT)
+class BasisOut(TypedDict):
+    """What made a reason's similarity: each part (they add up to it) and what is shared."""
+
+    parts: Annotated[
+        dict[str, float], Field(description="semantic, words, tags (or latent): each part of the similarity")
+    ]
+    concepts: Annotated[list[str], Field(description="the vocabulary concepts both items lean on, largest first")]
+    shared_words: list[str]
+    shared_tags: list[str]
+    attribute_factor: Annotated[float, Field(description="1 unless an item attribute vetoed or discounted the pair")]
+    vetoed_by: Annotated[list[str], Field(description="why the attribute factor is below 1")]
+    text: Annotated[str, Field(description="the same in words")]
+
+
+@with_config(_STRICT)
 class ReasonOut(TypedDict):
     direction: Literal["a_to_b", "b_to_a"]
     dimension: str
@@ -110,6 +126,7 @@ class ReasonOut(TypedDict):
     text: str
     offer: ItemRefOut
     need: ItemRefOut
+    basis: BasisOut
 
 
 @with_config(_STRICT)

@@ -5,15 +5,19 @@ The CLI's ``--format json``, the HTTP API and the reports all answer with these,
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from matchmaker.application.workspace import Explanation, PairList, PartnerList
 from matchmaker.core.population import ItemRef, Match, Reason
 from matchmaker.core.profile import STRENGTH_LABELS, Evidence, Item, Profile
 from matchmaker.core.scoring import ScoringSettings
+from matchmaker.core.scoring.reasons import Basis
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 from matchmaker.shapes import (
+    BasisOut,
     BreakdownOut,
     EvidenceOut,
     ExplanationOut,
@@ -48,6 +52,7 @@ def item_view(item: Item) -> ItemOut:
         "strength": item.strength,
         "strength_label": STRENGTH_LABELS[item.strength],
         "tags": list(item.tags),
+        "attributes": {name: list(values) for name, values in item.attributes or ()},
         "evidence": evidence_view(item.evidence),
     }
 
@@ -95,6 +100,56 @@ def reason_text(reason: Reason) -> str:
     )
 
 
+_PART_LABELS = {"semantic": "semantic", "words": "shared words", "tags": "shared tags", "latent": "latent"}
+
+
+def basis_text(basis: Basis | None) -> str:
+    """What made a similarity, in words: each part with its value and what is shared, and any veto.
+
+    >>> basis_text(Basis((("semantic", 0.61), ("words", 0.05), ("tags", 0.0)), ("gpu-cloud", "data-centre"), ("gpu",)))
+    'semantic 0.610 (gpu-cloud, data-centre) + shared words 0.050 (gpu)'
+    >>> basis_text(Basis((("semantic", 0.0),), factor=0.0, vetoed_by=("language: asked Hindi, offered Japanese",)))
+    'vetoed (language: asked Hindi, offered Japanese)'
+    """
+    if basis is None:
+        return ""
+    shown = {"semantic": basis.concepts, "words": basis.words, "tags": basis.tags}
+    parts = [
+        f"{_PART_LABELS.get(name, name)} {value:.3f}" + (f" ({', '.join(shown[name])})" if shown.get(name) else "")
+        for name, value in basis.parts
+        if value >= 0.0005
+    ]
+    text = " + ".join(parts)
+    if basis.vetoed_by:
+        veto = (
+            "vetoed" if basis.factor == 0 else f"discounted x{basis.factor:.2f}"
+        ) + f" ({'; '.join(basis.vetoed_by)})"
+        text = f"{text}, {veto}" if text else veto
+    return text
+
+
+def basis_view(basis: Basis | None) -> BasisOut:
+    if basis is None:
+        return {
+            "parts": {},
+            "concepts": [],
+            "shared_words": [],
+            "shared_tags": [],
+            "attribute_factor": 1.0,
+            "vetoed_by": [],
+            "text": "",
+        }
+    return {
+        "parts": {name: _r(value) for name, value in basis.parts},
+        "concepts": list(basis.concepts),
+        "shared_words": list(basis.words),
+        "shared_tags": list(basis.tags),
+        "attribute_factor": _r(basis.factor),
+        "vetoed_by": list(basis.vetoed_by),
+        "text": basis_text(basis),
+    }
+
+
 def reason_view(reason: Reason) -> ReasonOut:
     return {
         "direction": reason.direction,
@@ -105,6 +160,7 @@ def reason_view(reason: Reason) -> ReasonOut:
         "text": reason_text(reason),
         "offer": _ref_view(reason.offer),
         "need": _ref_view(reason.need),
+        "basis": basis_view(reason.basis),
     }
 
 
@@ -189,6 +245,8 @@ def settings_view(settings: ScoringSettings) -> SettingsOut:
 
 def match_rows(matches: list[Match], dimensions: tuple[str, ...]) -> pd.DataFrame:
     """One row per pair with every breakdown column, for CSV and spreadsheets."""
+    import pandas as pd  # only here: importing pandas costs most of a short command's time
+
     rows = []
     for rank, m in enumerate(matches, 1):
         row: dict[str, Any] = {

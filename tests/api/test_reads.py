@@ -20,9 +20,11 @@ def test_healthz(reader: TestClient) -> None:
 
 def test_vocabulary_lists_what_a_profile_may_use(reader: TestClient) -> None:
     body = reader.get("/v1/vocabulary").json()
-    assert set(body) == {"dimensions", "kinds", "sectors", "tags", "combiners"}
+    assert set(body) == {"dimensions", "kinds", "sectors", "tags", "combiners", "attributes"}
     assert "compute" in body["dimensions"] and "startup" in body["kinds"] and "gpu-cloud" in body["tags"]
     assert "harmonic" in body["combiners"]
+    assert body["attributes"]["language"]["values"]["hi"] == "Hindi"
+    assert "compute" in body["attributes"]["location"]["dimensions"]
 
 
 def test_list_is_sorted_paginated_and_counts_the_total(reader: TestClient) -> None:

@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
 
 from builders import market, profile
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.population import Population
-from matchmaker.core.vectoriser import ProfileVectoriser, analyse_words
+from matchmaker.core.vectoriser import NotFittedError, ProfileVectoriser, analyse_words
 
 
 def test_estimator_contract() -> None:
@@ -22,14 +21,18 @@ def test_estimator_contract() -> None:
         "tag_share": 0.3,
         "n_components": None,
         "random_state": 0,
+        "encoder": "tfidf",
+        "vocabulary": None,
+        "model": None,
+        "cache": None,
     }
     with pytest.raises(NotFittedError):
         vectoriser.transform(market())
     assert vectoriser.fit(market()) is vectoriser
     learned = [name for name in vars(vectoriser) if name.endswith("_") and not name.startswith("_")]
-    assert {"dimensions_", "sectors_", "words_", "tags_", "n_item_features_"} <= set(learned)
+    assert {"dimensions_", "sectors_", "encoder_", "attributes_", "n_item_features_"} <= set(learned)
     twin = clone(vectoriser)
-    assert twin.get_params() == vectoriser.get_params() and not hasattr(twin, "words_")
+    assert twin.get_params() == vectoriser.get_params() and not hasattr(twin, "encoder_")
 
 
 def test_transform_shapes_and_feature_names() -> None:
@@ -98,7 +101,7 @@ def test_item_vectors_from_the_cache_equal_fresh_ones(n_components: int | None) 
     fitted = ProfileVectoriser(n_components=n_components).fit(market())
     items = [item for p in market() for *_, item in p.iter_items()]
     fresh = pickle.loads(pickle.dumps(fitted))  # caches are dropped when pickled
-    assert getattr(fresh, "_exact_cache", None) is None and getattr(fresh, "_latent_cache", None) is None
+    assert getattr(fresh, "_cache", None) is None
     first_half = fresh.transform_items(items[: len(items) // 2])  # fills the cache with half the texts
     mixed = fresh.transform_items(items[::-1])  # half cached, half new, in another order
     again = fresh.transform_items(items)  # all cached

@@ -13,13 +13,15 @@ from typer.testing import CliRunner
 
 from builders import VOCABULARY
 from matchmaker.application.report import Report, ReportOptions, build_report
-from matchmaker.application.workspace import Workspace, roles_of
+from matchmaker.application.workspace import Workspace, fit_population, roles_of
 from matchmaker.cli import app
 from matchmaker.core.population import Population
 from matchmaker.core.profile import Profile
 from matchmaker.core.profile_set import ProfileSet
+from matchmaker.embedding import encoder_choice
 from matchmaker.loading import default_profiles_dir, load_folder
 from matchmaker.reports import iter_report
+from matchmaker.settings import load_settings
 
 GENERATED = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]
@@ -35,7 +37,8 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def fit(profiles: list[Profile]) -> Population:
-    return Population.fit(profiles, dimensions=tuple(VOCABULARY.dimensions), sectors=tuple(VOCABULARY.sectors))
+    """Fitted as the CLI fits (the configured encoder), so reports and commands rank alike."""
+    return fit_population(profiles, VOCABULARY, encoding=encoder_choice(load_settings()))
 
 
 def profile_set(profiles: list[Profile]) -> ProfileSet:
@@ -45,9 +48,7 @@ def profile_set(profiles: list[Profile]) -> ProfileSet:
 @cache
 def shipped() -> tuple[Population, ProfileSet]:
     ps = load_folder(SHIPPED)
-    population = Population.fit(
-        ps.profiles, dimensions=tuple(ps.vocabulary.dimensions), sectors=tuple(ps.vocabulary.sectors)
-    )
+    population = fit_population(ps.profiles, ps.vocabulary, encoding=encoder_choice(load_settings()))
     return population, ps
 
 

@@ -46,7 +46,12 @@ def test_synth_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert code != 0 and not (tmp_path / "x.jsonl").exists()
 
 
-def test_pairs_on_a_population_large_enough_for_the_progress_bar(tmp_path: Path) -> None:
+def test_pairs_on_a_population_large_enough_for_the_progress_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The word encoder: embedding the 3,000 distinct synthetic texts would take minutes, and the progress
+    # bar does not depend on the encoder (the semantic ones at scale: benchmarks/scale.py).
+    monkeypatch.setenv("MATCHMAKER_ENCODER", "lexical")
     out = tmp_path / "large.jsonl"
     assert run("synth", "--n", "2100", "--seed", "3", "--out", str(out))[0] == 0
     code, stdout, stderr = run("--profiles", str(out), "pairs", "--top", "20", "--format", "json")

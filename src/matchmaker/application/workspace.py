@@ -31,6 +31,7 @@ from matchmaker.application.queries import (
     check_enablers,
     check_top,
 )
+from matchmaker.core.encoding import EncoderChoice
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.population import DimensionScore, Match, Population
 from matchmaker.core.profile import Profile, Vocabulary
@@ -41,11 +42,17 @@ from matchmaker.core.scoring.filters import PairFilter
 
 
 def fit_population(
-    profiles: Iterable[Profile], vocabulary: Vocabulary, settings: ScoringSettings | None = None
+    profiles: Iterable[Profile],
+    vocabulary: Vocabulary,
+    settings: ScoringSettings | None = None,
+    *,
+    encoding: EncoderChoice,
 ) -> Population:
     """The population of ``profiles`` scored on the vocabulary's dimensions and sectors (the one way to fit).
 
-    Exact vectors up to ``AUTO_EXACT_MAX_PROFILES`` profiles, latent ones above.
+    Item text is read by the chosen encoder (with its loaded model); the vocabulary's tags are its
+    concepts and its attributes the vetoes. Exact vectors up to ``AUTO_EXACT_MAX_PROFILES`` profiles,
+    latent ones above.
     """
     return Population.fit(
         profiles,
@@ -53,6 +60,10 @@ def fit_population(
         sectors=tuple(vocabulary.sectors),
         settings=settings,
         n_components="auto",
+        encoder=encoding.name,
+        vocabulary=vocabulary,
+        model=encoding.model,
+        cache=encoding.cache,
     )
 
 
@@ -101,6 +112,7 @@ class PartnerList:
     settings: ScoringSettings
     partners: list[Match]
     enablers: list[Match] = field(default_factory=list)  # programmes and funders that can support it
+    empty_because: str = ""  # when no partner is listed: why (see ``Workspace.no_partners_cause``)
 
 
 @dataclass(frozen=True)
@@ -245,7 +257,39 @@ class Workspace:
             if query.enablers and self.enablers.any()
             else []
         )
-        return PartnerList(profile, settings, self._marked(matches, related), self._marked(enablers, related))
+        cause = "" if matches else self.no_partners_cause(profile, query, settings)
+        return PartnerList(profile, settings, self._marked(matches, related), self._marked(enablers, related), cause)
+
+    def no_partners_cause(self, profile: Profile, query: PartnersQuery, settings: ScoringSettings) -> str:
+        """Why ``profile`` has no counterpart partner, in words: unreadable items, nothing met, or the filters."""
+        population = self.population
+        items = [item for *_, item in profile.iter_items()]
+        if not items:
+            return "it has no offers or needs to match"
+        unreadable = population.reading_warnings(profile)
+        if len(unreadable) == len(items):
+            return (
+                f"none of its items could be read by the {population.vectoriser.encoder} encoder "
+                "(no word, tag or concept it knows): describe them in words or add tags"
+            )
+        filtered = bool(query.country or query.cross_border or query.dimension or not query.include_related)
+        if filtered or self.exclusions.of_organisation(profile.id):
+            unfiltered = population.partners(profile.id, top=1, settings=settings, reasons=0)
+            if unfiltered:
+                return (
+                    "everything it could meet is filtered out "
+                    "(the country, cross-border, dimension, declined or related-organisation rules)"
+                )
+        row = population.index[profile.id]
+        others = np.array([k for k in range(len(population)) if k != row], dtype=np.int64)
+        terms = population.scorer(settings).components(np.full(len(others), row), others)
+        if not (terms.directed_ba > 0).any():
+            return (
+                "nothing anyone offers meets its needs" if profile.needs else "it needs nothing a partner could offer"
+            )
+        if not (terms.directed_ab > 0).any():
+            return "what it offers meets nobody's needs" if profile.offers else "it offers nothing a partner could need"
+        return "no organisation both meets its needs and needs what it offers (the score needs both directions)"
 
     def pairs(self, query: PairsQuery, progress: Progress | None = None) -> PairList:
         """The best counterpart pairs (no declined or related pair), best first, and the enablers of the population."""

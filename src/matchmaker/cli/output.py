@@ -43,9 +43,14 @@ def evidence_text(evidence: Evidence) -> str:
 
 
 def print_reasons(match: Match, limit: int | None = None) -> None:
+    from matchmaker.views import basis_text
+
     for reason in match.reasons[:limit]:
         arrow = f"{reason.offer.org} -> {reason.need.org}"
         out.print(f"  [bold]{reason.dimension}[/bold] {arrow} (+{reason.contribution:.3f})", highlight=False)
+        made = basis_text(reason.basis)
+        if made:
+            out.print(f"    similarity {reason.similarity:.3f}: {made}", markup=False, highlight=False)
         for label, ref in (("offers", reason.offer), ("needs", reason.need)):
             out.print(
                 f"    {ref.org} {label} (strength {ref.item.strength}): {ref.item.description}",
@@ -87,7 +92,7 @@ def print_partners(found: PartnerList) -> None:
     title = f"Partners for {profile.name} ({profile.id}, {profile.country})"
     out.print(_partner_table(f"{title} - {settings.combiner} mean of both directions", matches))
     if not matches:
-        out.print("No partner has a positive score: nothing offered meets this organisation's needs.")
+        out.print(f"No partner has a positive score: {found.empty_because or 'no score is above 0'}.", markup=False)
     if found.enablers:
         out.print(_partner_table(f"Programmes and funders that can support {profile.name}", found.enablers))
     for rank, m in enumerate(matches, 1):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,6 +12,11 @@ from matchmaker.cli.context import App, command_context, err, friendly_errors, o
 from matchmaker.cli.options import DocumentFormat, DocumentFormatOption, Format, FormatOption
 from matchmaker.cli.output import evidence_text, print_json
 from matchmaker.core.errors import counted
+
+if TYPE_CHECKING:
+    from matchmaker.core.errors import Problem
+    from matchmaker.core.profile_set import ProfileSet
+    from matchmaker.settings import Settings
 
 
 def profiles_list(ctx: typer.Context, format: FormatOption = Format.table) -> None:  # noqa: A002
@@ -113,6 +118,7 @@ def profiles_validate(
     from matchmaker.core.evidence import evidence_warnings
 
     warnings = evidence_warnings((f"{p.id}.yaml", p) for p in profile_set.profiles)
+    warnings += reading_warnings(profile_set, state.settings)
     for warning in warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False)
     n_items = sum(1 for p in profile_set.profiles for _ in p.iter_items())
@@ -136,3 +142,16 @@ def register(app: typer.Typer) -> None:
     group.command("show")(friendly_errors(profiles_show))
     group.command("validate")(friendly_errors(profiles_validate))
     app.add_typer(group, name="profiles")
+
+
+def reading_warnings(profile_set: ProfileSet, settings: Settings) -> list[Problem]:
+    """Items the configured encoder cannot read (fitted on the folder, as a ranking would be)."""
+    from matchmaker.application.workspace import fit_population
+    from matchmaker.core.errors import MatchmakerError
+    from matchmaker.embedding import encoder_choice
+
+    try:
+        population = fit_population(profile_set.profiles, profile_set.vocabulary, encoding=encoder_choice(settings))
+    except MatchmakerError as err:
+        return [Problem("", "", settings.encoder, f"items not checked for readability: {err}")]
+    return [w for p in profile_set.profiles for w in population.reading_warnings(p, f"{p.id}.yaml")]

@@ -9,6 +9,9 @@ DEFAULT_COMBINER = "harmonic"
 DEFAULT_BRIDGE = ("JP", "IN")
 DEFAULT_SCORER = "complementarity"
 
+# Matching (matchmaker.core.encoding): how item text becomes vectors.
+DEFAULT_ENCODER = "hybrid"
+
 # Rankings (matchmaker.application.queries).
 DEFAULT_TOP = 10
 MAX_TOP = 1000

@@ -145,8 +145,8 @@ def _fits(population: Population, dimension: str, block_size: int) -> tuple[list
     if not offers or not needs:
         return ([ItemFit(r, 0.0, None) for r in needs], [ItemFit(r, 0.0, None) for r in offers])
     vectoriser = population.vectoriser
-    offer_vectors = vectoriser.transform_items([r.item for r in offers])
-    need_vectors = vectoriser.transform_items([r.item for r in needs])
+    offer_vectors = vectoriser.item_vectors([r.item for r in offers], "offers", dimension)
+    need_vectors = vectoriser.item_vectors([r.item for r in needs], "needs", dimension)
     offer_owner = np.array([index[r.org] for r in offers], dtype=np.int64)
     need_owner = np.array([index[r.org] for r in needs], dtype=np.int64)
     offer_weight = np.array([r.item.strength for r in offers], dtype=np.float64) / MAX_STRENGTH

@@ -8,7 +8,16 @@ from collections.abc import Iterator, Mapping
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    model_validator,
+)
 
 from matchmaker.core.errors import Problem
 
@@ -95,6 +104,8 @@ Description = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300), AfterValidator(_prose)
 ]
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+# An attribute's value: a language code (ja), a group (indian-languages) or a country code (IN).
+AttributeValue = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")]
 OrgId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
@@ -125,13 +136,48 @@ class Evidence(_Frozen):
         return self.background is not None
 
 
+def _attribute_pairs(value: object) -> object:
+    """``{language: ja, location: [IN, JP]}`` as sorted (name, values) pairs (hashable, like the rest of an item)."""
+    if isinstance(value, dict):
+        return tuple(sorted((name, (v,) if isinstance(v, str) else v) for name, v in value.items()))
+    return value
+
+
+def _attribute_mapping(pairs: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, list[str]]:
+    return {name: list(values) for name, values in pairs}
+
+
+# Declared item attributes, written as a mapping of attribute to one value or a list of values.
+Attributes = Annotated[
+    tuple[tuple[Key, Annotated[tuple[AttributeValue, ...], Field(min_length=1, max_length=12)]], ...],
+    BeforeValidator(_attribute_pairs),
+    PlainSerializer(_attribute_mapping, return_type=dict[str, list[str]]),
+    Field(max_length=8),
+]
+
+
 class Item(_Frozen):
-    """One offer or need: a short description, an ordinal strength, shared tags and evidence."""
+    """One offer or need: a short description, an ordinal strength, shared tags, attributes and evidence.
+
+    ``attributes`` (optional) states what words may not: the language of the data or model, where an
+    asset is (the vocabulary lists the attributes and their values). Undeclared ones are inferred from
+    the description when matching.
+
+    >>> item = Item(description="Hindi speech corpus", strength=3, attributes={"language": "hi"},
+    ...             evidence=Evidence(background="x"))
+    >>> item.attributes, item.declared("language"), item.declared("location")
+    ((('language', ('hi',)),), ('hi',), ())
+    """
 
     description: Description
     strength: Annotated[int, Field(ge=1, le=MAX_STRENGTH)]
     tags: Annotated[tuple[Key, ...], Field(max_length=12)] = ()
+    attributes: Attributes | None = None
     evidence: Evidence
+
+    def declared(self, attribute: str) -> tuple[str, ...]:
+        """The values declared for ``attribute``, or () when it is not declared."""
+        return dict(self.attributes or ()).get(attribute, ())
 
 
 Items = Annotated[tuple[Item, ...], Field(max_length=20)]
@@ -210,8 +256,56 @@ class Profile(_Frozen):
         return max((i.strength for i in self.needs.get(dimension, ())), default=0) / MAX_STRENGTH
 
 
+class AttributeValueSpec(_Frozen):
+    """One value of an item attribute: its label, the words that name it, the groups it belongs to."""
+
+    label: Line
+    # Matched on NFKC lower-cased text: whole words for Latin script, substrings for Japanese and Hindi.
+    words: tuple[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)], ...] = ()
+    within: tuple[AttributeValue, ...] = ()
+
+
+class AttributeSpec(_Frozen):
+    """An item attribute (the language of data, where an asset is): the dimensions it applies in and its values.
+
+    A need that states values accepts offers with a compatible value (the same, one ``within`` it, or a
+    group it is within) or none; an offer with another value is vetoed, whatever its text says.
+    """
+
+    description: Prose
+    dimensions: Annotated[tuple[Key, ...], Field(min_length=1)]
+    values: Annotated[dict[AttributeValue, AttributeValueSpec], Field(min_length=1, max_length=64)]
+
+    @model_validator(mode="after")
+    def _groups_known(self) -> AttributeSpec:
+        for value, spec in self.values.items():
+            for group in spec.within:
+                if group not in self.values or group == value:
+                    raise ValueError(
+                        f"value {value!r} is within {group!r}, which is not another value of the attribute; "
+                        f"the values are: {', '.join(self.values)}"
+                    )
+        return self
+
+    def compatible(self, offered: str, needed: str) -> bool:
+        """Whether an offer with value ``offered`` meets a need that asks for ``needed``.
+
+        >>> spec = AttributeSpec(description="Language.", dimensions=("data",), values={
+        ...     "hi": {"label": "Hindi", "within": ["indian-languages"]}, "ja": {"label": "Japanese"},
+        ...     "indian-languages": {"label": "Indian languages"}})
+        >>> [spec.compatible(o, n) for o, n in [("hi", "indian-languages"), ("indian-languages", "hi"), ("ja", "hi")]]
+        [True, True, False]
+        """
+        if offered == needed:
+            return True
+        offered_spec, needed_spec = self.values.get(offered), self.values.get(needed)
+        return (offered_spec is not None and needed in offered_spec.within) or (
+            needed_spec is not None and offered in needed_spec.within
+        )
+
+
 class Vocabulary(_Frozen):
-    """A programme's configuration: the dimensions, kinds, sectors and shared tags profiles use.
+    """A programme's configuration: the dimensions, kinds, sectors, shared tags and item attributes profiles use.
 
     ``roles`` gives a kind the role ``enabler``; a kind it does not list is a ``counterpart``.
 
@@ -231,12 +325,20 @@ class Vocabulary(_Frozen):
     sectors: dict[Key, Prose]
     tags: dict[Key, Prose]
     roles: dict[Key, Role] = {}
+    attributes: dict[Key, AttributeSpec] = {}
 
     @model_validator(mode="after")
     def _roles_of_known_kinds(self) -> Vocabulary:
         for kind in self.roles:
             if kind not in self.kinds:
                 raise ValueError(f"roles names the unknown kind {kind!r}; the kinds are: {', '.join(self.kinds)}")
+        for name, spec in self.attributes.items():
+            for dimension in spec.dimensions:
+                if dimension not in self.dimensions:
+                    raise ValueError(
+                        f"attribute {name!r} applies in the unknown dimension {dimension!r}; "
+                        f"the dimensions are: {', '.join(self.dimensions)}"
+                    )
         return self
 
     def role(self, kind: str) -> Role:
@@ -282,4 +384,42 @@ def vocabulary_problems(profile: Profile, vocabulary: Vocabulary, file: str = ""
                                 "in the vocabulary (_vocabulary.yaml, or GET /v1/vocabulary)",
                             )
                         )
+                problems += attribute_problems(item, dimension, vocabulary, file, f"{side}.{dimension}[{position}]")
+    return problems
+
+
+def attribute_problems(item: Item, dimension: str, vocabulary: Vocabulary, file: str, where: str) -> list[Problem]:
+    """Each declared attribute of ``item`` the vocabulary lacks, each unknown value, each one that does not apply.
+
+    >>> vocab = Vocabulary(dimensions={"data": "D", "talent": "T"}, kinds=("startup",), sectors={}, tags={},
+    ...                    attributes={"language": {"description": "L.", "dimensions": ["data"],
+    ...                                             "values": {"ja": {"label": "Japanese"}}}})
+    >>> item = Item(description="speech", strength=1, attributes={"language": "jp", "place": "IN"},
+    ...             evidence=Evidence(background="x"))
+    >>> [p.message for p in attribute_problems(item, "data", vocab, "", "offers.data[0]")]
+    ["unknown value 'jp' of attribute 'language'; accepted: ja", "unknown attribute 'place'; accepted: language"]
+    """
+    problems: list[Problem] = []
+    for name, values in item.attributes or ():
+        field = f"{where}.attributes.{name}"
+        spec = vocabulary.attributes.get(name)
+        if spec is None:
+            problems.append(_unknown(file, field, name, vocabulary.attributes, "attribute"))
+            continue
+        if dimension not in spec.dimensions:
+            problems.append(
+                Problem(
+                    file,
+                    field,
+                    name,
+                    f"attribute {name!r} does not apply in dimension {dimension!r}; "
+                    f"it applies in: {', '.join(spec.dimensions)}",
+                )
+            )
+        for value in values:
+            if value not in spec.values:
+                accepted = ", ".join(spec.values)
+                problems.append(
+                    Problem(file, field, value, f"unknown value {value!r} of attribute {name!r}; accepted: {accepted}")
+                )
     return problems

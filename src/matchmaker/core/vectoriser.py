@@ -2,210 +2,120 @@
 
 from __future__ import annotations
 
-import re
+import inspect
 import threading
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
-import snowballstemmer
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.utils.validation import check_is_fitted
 
+from matchmaker.core.encoding import (
+    ENCODERS,
+    LATENT_DTYPE,
+    AttributeCoder,
+    Block,
+    Embedder,
+    EmbeddingCache,
+    EmbeddingModel,
+    Encoder,
+    EncoderInputs,
+    ItemAttributes,
+)
+from matchmaker.core.encoding.attributes import tensor
+from matchmaker.core.encoding.hybrid import ConceptEncoder
+from matchmaker.core.encoding.text import analyse_words, item_text
 from matchmaker.core.errors import MatchmakerError
-from matchmaker.core.profile import MAX_STRENGTH, SIDES, Item, Profile
+from matchmaker.core.profile import MAX_STRENGTH, SIDES, Item, Profile, Side, Vocabulary
 from matchmaker.core.vectors import Matrix, ProfileMatrices, unit_rows
 
 NComponents: TypeAlias = int | Literal["auto"] | None
+ItemKey: TypeAlias = tuple[str, tuple[str, ...], Any]
 
-# The "auto" rule: exact sparse TF-IDF vectors up to this many profiles, latent (LSA) vectors above.
-# Exact scores cost a sparse product per pair that grows with the vocabulary; latent ones a fixed-size
-# dense BLAS product, which is what keeps 100,000 organisations to minutes (docs/performance.md).
+# The "auto" rule: exact sparse vectors up to this many profiles, latent dense ones above. Exact scores
+# cost a sparse product per pair that grows with the vocabulary; latent ones a fixed-size dense BLAS
+# product, which is what keeps 100,000 organisations to minutes (docs/performance.md).
 AUTO_EXACT_MAX_PROFILES = 5_000
-AUTO_COMPONENTS = 64
-LATENT_DTYPE = np.float32  # latent vectors are unit length; float32 keeps 6-7 digits, enough to rank
+AUTO_COMPONENTS = 64  # the word encoders' latent width (each encoder's own is ENCODERS[name].auto_components)
 
-_WORD = re.compile(r"[a-z0-9]+")
-# British and American spellings meet on one token, so "data centre" matches "data center".
-_SPELLING = {
-    "centre": "center",
-    "centres": "centers",
-    "programme": "program",
-    "programmes": "programs",
-    "organisation": "organization",
-    "organisations": "organizations",
-    "optimise": "optimize",
-    "optimisation": "optimization",
-    "subsidised": "subsidized",
-    "labour": "labor",
-}
-_STEMMER = snowballstemmer.stemmer("english")
+__all__ = [
+    "AUTO_COMPONENTS",
+    "AUTO_EXACT_MAX_PROFILES",
+    "LATENT_DTYPE",
+    "NotFittedError",
+    "ProfileVectoriser",
+    "analyse_words",
+    "item_text",
+]
 
 
-@lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    return str(_STEMMER.stemWord(_SPELLING.get(word, word)))
+class NotFittedError(MatchmakerError, ValueError, AttributeError):
+    """The vectoriser was used before ``fit`` (as scikit-learn's error of that name)."""
 
 
-def analyse_words(text: str) -> list[str]:
-    """Lowercased, stemmed content words of ``text``; tags' words count too.
-
-    >>> analyse_words("Curated manufacturing datasets and data-centre partners")
-    ['curat', 'manufactur', 'dataset', 'data', 'center', 'partner']
-    """
-    return [_stem(w) for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in ENGLISH_STOP_WORDS]
-
-
-def _identity(tags: Sequence[str]) -> Sequence[str]:
-    return tags
+def _key(item: Item) -> ItemKey:
+    return (item.description, item.tags, item.attributes)
 
 
 def _unique_items(items: Sequence[Item]) -> tuple[list[Item], NDArray[np.intp]]:
-    """The items with distinct text (description and tags), and each item's position among them."""
-    first: dict[tuple[str, tuple[str, ...]], int] = {}
-    inverse = np.fromiter(
-        (first.setdefault((i.description, i.tags), len(first)) for i in items), dtype=np.intp, count=len(items)
-    )
+    """The distinct items (description, tags and attributes), and each item's position among them."""
+    first: dict[ItemKey, int] = {}
+    inverse = np.fromiter((first.setdefault(_key(i), len(first)) for i in items), dtype=np.intp, count=len(items))
     unique: list[Item] = [None] * len(first)  # type: ignore[list-item]
     for item, position in zip(items, inverse.tolist(), strict=True):
         unique[position] = item
     return unique, inverse
 
 
-class _LatentCache:
-    """The latent vectors of recently seen item texts, so explaining a match rarely re-analyses text.
+class _VectorCache:
+    """The vectors of recently seen item texts (first in, first out), so explaining a match rarely re-encodes.
 
-    A fixed ring of ``capacity`` rows (first in, first out), filled when profiles are vectorised and
-    when items are explained; 131,072 items of 64 components take 32 MiB.
+    Filled when profiles are vectorised and when items are explained; a row is kept whole (dense) or
+    as its indices and values (sparse). 131,072 items take tens of MiB.
     """
 
-    def __init__(self, width: int, capacity: int = 131_072) -> None:
-        self.matrix = np.zeros((capacity, width), dtype=LATENT_DTYPE)
-        self.slots: dict[tuple[str, tuple[str, ...]], int] = {}
-        self.owners: list[tuple[str, tuple[str, ...]] | None] = [None] * capacity
-        self.next = 0
-        self.lock = threading.Lock()
-
-    def get(self, keys: Sequence[tuple[str, tuple[str, ...]]]) -> tuple[NDArray[np.float32], NDArray[np.intp]]:
-        """Rows for ``keys`` (zeros where unknown) and the positions of the unknown ones."""
-        with self.lock:
-            slots = [self.slots.get(key, -1) for key in keys]
-            index = np.asarray(slots, dtype=np.intp)
-            found = self.matrix[np.maximum(index, 0)]
-        return found, np.flatnonzero(index < 0)
-
-    def put(self, keys: Sequence[tuple[str, tuple[str, ...]]], rows: NDArray[np.float32]) -> None:
-        capacity = self.matrix.shape[0]
-        with self.lock:
-            for key, row in zip(keys[-capacity:], rows[-capacity:], strict=True):
-                if key in self.slots:
-                    continue
-                old = self.owners[self.next]
-                if old is not None:
-                    del self.slots[old]
-                self.owners[self.next] = key
-                self.slots[key] = self.next
-                self.matrix[self.next] = row
-                self.next = (self.next + 1) % capacity
-
-
-class _ExactCache:
-    """The exact sparse vectors of recently seen item texts (first in, first out), as ``_LatentCache``.
-
-    A row is its column indices and values; 131,072 items of a few dozen words take about 40 MiB.
-    """
-
-    def __init__(self, width: int, capacity: int = 131_072) -> None:
-        self.width, self.capacity = width, capacity
-        self.rows: dict[tuple[str, tuple[str, ...]], tuple[NDArray[np.int32], NDArray[np.float64]]] = {}
+    def __init__(self, capacity: int = 131_072) -> None:
+        self.capacity = capacity
+        self.rows: dict[tuple[str, tuple[str, ...]], Any] = {}
         self.lock = threading.Lock()
 
     def get(self, keys: Sequence[tuple[str, tuple[str, ...]]]) -> list[Any]:
-        """The rows of ``keys`` ((indices, values), or None where unknown)."""
         with self.lock:
             return [self.rows.get(key) for key in keys]
 
-    def put(self, keys: Sequence[tuple[str, tuple[str, ...]]], matrix: sp.csr_matrix) -> None:
+    def put(self, keys: Sequence[tuple[str, tuple[str, ...]]], matrix: Matrix) -> None:
         with self.lock:
             for k, key in enumerate(keys):
-                start, stop = matrix.indptr[k], matrix.indptr[k + 1]
-                self.rows[key] = (matrix.indices[start:stop].copy(), matrix.data[start:stop].copy())
+                if sp.issparse(matrix):
+                    start, stop = matrix.indptr[k], matrix.indptr[k + 1]
+                    self.rows[key] = (matrix.indices[start:stop].copy(), matrix.data[start:stop].copy())
+                else:
+                    self.rows[key] = np.array(matrix[k])
             while len(self.rows) > self.capacity:
                 del self.rows[next(iter(self.rows))]
 
-    def matrix(self, rows: Sequence[tuple[NDArray[np.int32], NDArray[np.float64]]]) -> sp.csr_matrix:
-        """The rows stacked, as the one CSR matrix they were cut from."""
-        lengths = [len(indices) for indices, _ in rows]
-        indptr = np.zeros(len(rows) + 1, dtype=np.int32)
-        np.cumsum(lengths, out=indptr[1:])
-        indices = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int32)
-        data = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(rows), self.width))
+
+def _stack(rows: Sequence[Any], width: int, sparse: bool) -> Matrix:
+    if not sparse:
+        return np.stack(rows) if rows else np.zeros((0, width), dtype=LATENT_DTYPE)
+    lengths = [len(indices) for indices, _ in rows]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int32)
+    data = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), width))
 
 
-def _tfidf(
-    documents: Iterable[Iterable[str]],
-    n_documents: int,
-    vocabulary: dict[str, int],
-    idf: NDArray[np.float64],
-    *,
-    sublinear: bool,
-) -> sp.csr_matrix:
-    """Unit TF-IDF rows of token lists under a fitted vocabulary (as TfidfVectorizer.transform, leaner).
-
-    Tokens outside the vocabulary are ignored. Skipping scikit-learn's per-call validation matters
-    for the small batches of a query (the reasons of ten matches).
-    """
-    indptr: list[int] = [0]
-    indices: list[int] = []
-    counts: list[int] = []
-    for tokens in documents:
-        found: dict[int, int] = {}
-        for token in tokens:
-            column = vocabulary.get(token)
-            if column is not None:
-                found[column] = found.get(column, 0) + 1
-        indices += found
-        counts += found.values()
-        indptr.append(len(indices))
-    matrix = sp.csr_matrix(
-        (np.asarray(counts, dtype=np.float64), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
-        shape=(n_documents, len(vocabulary)),
-    )
-    matrix.sort_indices()
-    if sublinear:
-        np.log(matrix.data, out=matrix.data)
-        matrix.data += 1.0
-    matrix.data *= idf[matrix.indices]
-    return unit_rows(matrix)
-
-
-def _idf(counts: sp.csr_matrix, multiplicity: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Smoothed IDF (as TfidfTransformer computes it) of documents given once with their multiplicity."""
-    present = counts.copy()
-    present.data[:] = 1.0
-    document_frequency = np.asarray(present.T @ multiplicity, dtype=np.float64).ravel()
-    idf: NDArray[np.float64] = np.log((multiplicity.sum() + 1.0) / (document_frequency + 1.0)) + 1.0
-    return idf
-
-
-def item_text(item: Item) -> str:
-    """What the word model reads of an item: its description and the words of its tags."""
-    return " ".join((item.description, *(tag.replace("-", " ") for tag in item.tags)))
-
-
-class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class ProfileVectoriser:
     """Turn profiles into offer and need matrices per dimension plus a sector vector.
 
-    Each offer or need item becomes one unit vector: TF-IDF over the stemmed words of its description
-    and tags (share ``1 - tag_share``) joined with TF-IDF over its exact tags (share ``tag_share``),
-    so two items' dot product is a similarity in [0, 1]. With ``n_components`` the item vectors are
-    reduced by truncated SVD (latent semantic analysis), for large populations.
+    Each offer or need item becomes a vector from the chosen ``encoder`` (a name in
+    :data:`~matchmaker.core.encoding.ENCODERS`), tensored with the item's attribute coefficients in the
+    dimensions where the vocabulary's attributes apply (:mod:`~matchmaker.core.encoding.attributes`):
+    an offer's vector dotted with a need's is their text similarity times the attribute factor, in
+    [0, 1]. An organisation's offers in a dimension are the strength-weighted sum of its offer vectors,
+    its needs the importance-weighted average of its need vectors.
 
     Parameters
     ----------
@@ -214,20 +124,30 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     sectors : sequence of str, optional
         The sector vocabulary; learned from the profiles when not given.
     tag_share : float, default=0.4
-        The share of an item's similarity that comes from exact shared tags.
+        The word encoders' share of an item's similarity that comes from exact shared tags.
     n_components : int, "auto" or None, default=None
-        Reduce item vectors to this many latent components (dense float32 output). None keeps exact
-        sparse TF-IDF vectors; "auto" keeps them for up to ``AUTO_EXACT_MAX_PROFILES`` profiles and
-        uses ``AUTO_COMPONENTS`` latent components above. The choice made is ``n_components_``.
+        Latent vectors of this width (dense float32): SVD components for the word encoders, concept
+        clusters for the semantic ones. None keeps exact sparse vectors; "auto" keeps them for up to
+        ``AUTO_EXACT_MAX_PROFILES`` profiles and uses the encoder's latent width above. The choice made
+        is ``n_components_``.
     random_state : int, default=0
         Seed for the SVD.
+    encoder : str, default="tfidf"
+        The encoder's name. The configuration's default is ``hybrid`` (``core.defaults.DEFAULT_ENCODER``),
+        which needs ``model``; this estimator's default needs nothing.
+    vocabulary : Vocabulary, optional
+        Its tags are the semantic encoders' concepts and its attributes the vetoes; without it there
+        are no attributes (and the semantic encoders cannot be fitted).
+    model : EmbeddingModel, optional
+        The loaded text-embedding model the semantic encoders read text with.
+    cache : EmbeddingCache, optional
+        Where embeddings are kept between fits (in memory when not given).
 
     Notes
     -----
-    The vocabulary is learned by ``fit``. Profiles transformed later (``transform``, ``blocks``, and so
-    a population's ``with_profile``) are vectorised with it: words and tags it has never seen are
-    ignored until the vectoriser is fitted again, and an item made only of unseen words gets a zero
-    vector (it meets nothing until the refit).
+    What the encoder learns comes from ``fit`` (the word vocabulary, the concepts' usual levels).
+    Profiles transformed later (``transform``, ``blocks``, and so a population's ``with_profile``) are
+    vectorised with it: words it has never seen are ignored until the vectoriser is fitted again.
 
     Examples
     --------
@@ -253,12 +173,45 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         tag_share: float = 0.4,
         n_components: NComponents = None,
         random_state: int = 0,
+        encoder: str = "tfidf",
+        vocabulary: Vocabulary | None = None,
+        model: EmbeddingModel | None = None,
+        cache: EmbeddingCache | None = None,
     ) -> None:
         self.dimensions = dimensions
         self.sectors = sectors
         self.tag_share = tag_share
         self.n_components = n_components
         self.random_state = random_state
+        self.encoder = encoder
+        self.vocabulary = vocabulary
+        self.model = model
+        self.cache = cache
+
+    # -- the estimator contract (scikit-learn's, without importing it: fitted vectorisers load fast) --
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's arguments, as scikit-learn's ``clone`` reads them."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> ProfileVectoriser:
+        for name, value in params.items():
+            if name not in self._param_names():
+                raise MatchmakerError(f"unknown parameter {name!r}; accepted: {', '.join(self._param_names())}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if v != _DEFAULTS[k]]
+        return f"ProfileVectoriser({', '.join(changed)})"
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "encoder_"):
+            raise NotFittedError("this ProfileVectoriser is not fitted yet; call fit with the profiles first")
 
     def fit(self, profiles: Iterable[Profile], y: object = None) -> ProfileVectoriser:
         profiles = list(profiles)
@@ -266,6 +219,7 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             raise MatchmakerError("cannot fit the vectoriser on no profiles; give at least one")
         if not 0.0 <= self.tag_share <= 1.0:
             raise MatchmakerError(f"tag_share must be between 0 and 1, got {self.tag_share!r}")
+        entry = ENCODERS.get_entry(self.encoder)
         auto = isinstance(self.n_components, str)
         if (auto and self.n_components != "auto") or (
             not auto
@@ -284,147 +238,139 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         if not items:
             raise MatchmakerError("cannot fit the vectoriser: the profiles have no offer or need items")
         if auto:
-            self.n_components_: int | None = None if len(profiles) <= AUTO_EXACT_MAX_PROFILES else AUTO_COMPONENTS
+            self.n_components_: int | None = None if len(profiles) <= AUTO_EXACT_MAX_PROFILES else entry.auto_components
         else:
             self.n_components_ = self.n_components if isinstance(self.n_components, int) else None
-        # Each distinct text is analysed once; document frequencies still count every item, so the
-        # IDF weights are exactly those of fitting on all items.
+        # Each distinct item is encoded once; document frequencies still count every item.
         unique, inverse = _unique_items(items)
         multiplicity = np.bincount(inverse, minlength=len(unique)).astype(np.float64)
-        self.words_ = TfidfVectorizer(analyzer=analyse_words, sublinear_tf=True, dtype=np.float64)
-        counts = self.words_.fit_transform([item_text(i) for i in unique])
-        self.words_.idf_ = _idf(counts, multiplicity)
-        self.tags_ = TfidfVectorizer(analyzer=_identity, dtype=np.float64)
-        tag_docs = [i.tags for i in unique] + [("",)]  # never an empty vocabulary
-        tag_counts = self.tags_.fit_transform(tag_docs)
-        self.tags_.idf_ = _idf(tag_counts, np.append(multiplicity, 1.0))
-        self.svd_: TruncatedSVD | None = None
-        self._latent_cache: _LatentCache | None = None
-        self._exact_cache: _ExactCache | None = None
-        if self.n_components_ is not None:
-            raw = self._raw_item_vectors(unique)
-            components = min(self.n_components_, raw.shape[1] - 1) or 1
-            # Rows weighted by the square root of their count have the Gram matrix of all items.
-            weighted = sp.diags(np.sqrt(multiplicity)) @ raw
-            with np.errstate(divide="ignore", invalid="ignore"):  # explained variance of identical items: 0/0
-                self.svd_ = TruncatedSVD(n_components=components, random_state=self.random_state).fit(weighted)
-        self.n_item_features_ = (
-            self.svd_.components_.shape[0]
-            if self.svd_ is not None  # fewer than asked for when few items
-            else len(self.words_.vocabulary_) + len(self.tags_.vocabulary_)
-        )
+        embedder = Embedder(self.model, self.cache) if self.model is not None else None
+        tags = dict(self.vocabulary.tags) if self.vocabulary is not None else {}
+        inputs = EncoderInputs(tags, embedder, self.n_components_, self.tag_share, self.random_state)
+        encoder = entry.build(inputs)
+        encoder.fit(unique, multiplicity)
+        specs = dict(self.vocabulary.attributes) if self.vocabulary is not None else {}
+        coder = AttributeCoder(specs)
+        if encoder.latent and specs:  # latent width costs time: states only for the values in use
+            coder = AttributeCoder(specs, coder.used_states(coder.of(unique)))
+        self.encoder_: Encoder = encoder
+        self.attributes_ = coder
+        self.n_item_features_ = encoder.width
+        self.widths_ = tuple(encoder.width * coder.coefficient_width(d) for d in self.dimensions_)
+        self._cache: _VectorCache | None = None
         self.n_features_in_ = 1
         return self
 
+    def attach(self, model: EmbeddingModel, cache: EmbeddingCache | None = None) -> ProfileVectoriser:
+        """Give a vectoriser loaded from a pickle its model again (models are never pickled); returns self."""
+        self.model, self.cache = model, cache
+        if isinstance(getattr(self, "encoder_", None), ConceptEncoder):
+            self.encoder_.attach(Embedder(model, cache))  # type: ignore[attr-defined]
+        return self
+
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        state["_latent_cache"] = state["_exact_cache"] = None  # caches (with a lock): rebuilt on use
+        state = dict(self.__dict__)
+        state["_cache"] = None  # a cache with a lock: rebuilt on use
+        state["model"] = state["cache"] = None  # attach them again after loading
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     @property
     def is_latent(self) -> bool:
-        """True when item vectors are dense latent (LSA) components, False for exact sparse TF-IDF."""
-        check_is_fitted(self, "words_")
-        return self.svd_ is not None
+        """True when item vectors are dense latent ones, False for exact sparse ones."""
+        self._check_fitted()
+        return self.encoder_.latent
 
-    def _raw_item_vectors(self, items: Sequence[Item]) -> sp.csr_matrix:
-        words = _tfidf(
-            ([*analyse_words(item_text(i))] for i in items),
-            len(items),
-            self.words_.vocabulary_,
-            self.words_.idf_,
-            sublinear=True,
-        )
-        tags = _tfidf((i.tags for i in items), len(items), self.tags_.vocabulary_, self.tags_.idf_, sublinear=False)
-        has_tags = np.diff(tags.indptr) > 0
-        has_words = np.diff(words.indptr) > 0
-        # Split the unit length between words and tags; an item with only one kind gets all of it.
-        word_share = np.where(has_tags, 1.0 - self.tag_share, 1.0)
-        tag_share = np.where(has_words, self.tag_share, 1.0)
-        joined = sp.hstack([sp.diags(np.sqrt(word_share)) @ words, sp.diags(np.sqrt(tag_share)) @ tags], format="csr")
-        return unit_rows(joined)
+    @property
+    def item_blocks(self) -> tuple[Block, ...]:
+        """The named column blocks of an item's text vector (concepts, words, tags)."""
+        self._check_fitted()
+        return self.encoder_.blocks
+
+    # -- item vectors ----------------------------------------------------------------------------
 
     def transform_items(self, items: Sequence[Item]) -> Matrix:
-        """One unit-length row per item; dot products are similarities.
+        """One text vector per item (unit length, or zero where nothing can be read); dot products are
+        similarities before the attribute factor.
 
         Sparse float64 rows for exact vectors, dense float32 rows for latent ones; equal texts are
-        vectorised once.
+        encoded once.
         """
-        check_is_fitted(self, "words_")
+        self._check_fitted()
         unique, inverse = _unique_items(items)
         vectors = self._unique_vectors(unique)
         if len(unique) == len(items) and np.array_equal(inverse, np.arange(len(items))):
             return vectors
         return vectors[inverse]
 
-    def _unique_vectors(self, unique: Sequence[Item]) -> Matrix:
-        if not unique:
-            return (
-                sp.csr_matrix((0, self.n_item_features_))
-                if self.svd_ is None
-                else np.zeros((0, self.n_item_features_), dtype=LATENT_DTYPE)
-            )
-        if self.svd_ is None:
-            return self._exact_vectors(unique)
-        cache = getattr(self, "_latent_cache", None)
-        if cache is None:
-            cache = self._latent_cache = _LatentCache(self.n_item_features_)
-        keys = [(i.description, i.tags) for i in unique]
-        found, missing = cache.get(keys)
-        if missing.size:
-            computed = self._latent(self._raw_item_vectors([unique[k] for k in missing.tolist()]))
-            found[missing] = computed
-            cache.put([keys[k] for k in missing.tolist()], computed)
-        return found
+    def unreadable(self, items: Sequence[Item]) -> NDArray[np.bool_]:
+        """True for each item whose text vector is zero: no word, tag or concept the encoder reads, so
+        it can meet nothing (only punctuation, say, or a language the encoder cannot read)."""
+        vectors = self.transform_items(items)
+        if sp.issparse(vectors):
+            return np.asarray(np.diff(sp.csr_matrix(vectors).indptr) == 0)
+        return np.asarray(~np.asarray(vectors).any(axis=1))
 
-    def _exact_vectors(self, unique: Sequence[Item]) -> sp.csr_matrix:
-        """Exact vectors of distinct items, from the cache where their text was seen before.
+    def item_attributes(self, items: Sequence[Item]) -> ItemAttributes:
+        """The attribute values (declared or inferred) and veto coefficients of ``items``."""
+        self._check_fitted()
+        return self.attributes_.of(items)
 
-        Explaining a match re-reads the items of both organisations; analysing their text again (words,
-        stems, TF-IDF) cost five times what the explanation itself does.
+    def item_vectors(self, items: Sequence[Item], side: Side, dimension: str) -> Matrix:
+        """The vectors of ``items`` as offers or needs in ``dimension``: text vectors with their attribute blocks.
+
+        ``item_vectors(offers, "offers", d) @ item_vectors(needs, "needs", d).T`` is every offer's
+        similarity to every need times the attribute factor.
         """
-        cache = getattr(self, "_exact_cache", None)
+        content = self.transform_items(items)
+        return tensor(content, self.attributes_.coefficients(self.attributes_.of(items), side, dimension))
+
+    def _unique_vectors(self, unique: Sequence[Item]) -> Matrix:
+        sparse = not self.encoder_.latent
+        width = self.encoder_.width
+        if not unique:
+            return sp.csr_matrix((0, width)) if sparse else np.zeros((0, width), dtype=LATENT_DTYPE)
+        cache = getattr(self, "_cache", None)
         if cache is None:
-            cache = self._exact_cache = _ExactCache(self.n_item_features_)
+            cache = self._cache = _VectorCache()
         keys = [(i.description, i.tags) for i in unique]
         rows = cache.get(keys)
         missing = [k for k, row in enumerate(rows) if row is None]
         if len(missing) == len(rows):
-            computed = self._raw_item_vectors(unique)
+            computed = self.encoder_.transform(unique)
             cache.put(keys, computed)
             return computed
         if missing:
-            computed = self._raw_item_vectors([unique[k] for k in missing])
+            computed = self.encoder_.transform([unique[k] for k in missing])
             cache.put([keys[k] for k in missing], computed)
             for position, k in enumerate(missing):
-                start, stop = computed.indptr[position], computed.indptr[position + 1]
-                rows[k] = (computed.indices[start:stop], computed.data[start:stop])
-        return cache.matrix(rows)
+                if sparse:
+                    start, stop = computed.indptr[position], computed.indptr[position + 1]
+                    rows[k] = (computed.indices[start:stop], computed.data[start:stop])
+                else:
+                    rows[k] = computed[position]
+        return _stack(rows, width, sparse)
 
-    def _latent(self, raw: sp.csr_matrix) -> NDArray[np.float32]:
-        # The SVD's projection without scikit-learn's per-call validation (which dominates small batches).
-        assert self.svd_ is not None
-        latent = np.asarray(raw @ self.svd_.components_.T)
-        norms = np.sqrt(np.einsum("ij,ij->i", latent, latent))
-        np.divide(latent, norms[:, None], out=latent, where=norms[:, None] > 0)
-        return latent.astype(LATENT_DTYPE)
+    # -- organisations ---------------------------------------------------------------------------
 
     def transform(self, profiles: Iterable[Profile]) -> Matrix:
         """Stack, per profile, the offer blocks, need blocks, need masses and sectors into one row."""
-        check_is_fitted(self, "words_")
+        self._check_fitted()
         profiles = list(profiles)
         blocks = self.blocks(profiles)
         parts = [*blocks.offers, *blocks.needs, blocks.need_mass, blocks.sectors]
-        if self.svd_ is None:
+        if not self.encoder_.latent:
             return sp.hstack([sp.csr_matrix(part) for part in parts], format="csr")
         return np.hstack([part.toarray() if sp.issparse(part) else part for part in parts])
 
     def blocks(self, profiles: Sequence[Profile]) -> ProfileMatrices:
         """The blocks of ``transform(profiles)`` without stacking them."""
-        check_is_fitted(self, "words_")
+        self._check_fitted()
         dim_index = {d: k for k, d in enumerate(self.dimensions_)}
         n_dims = len(self.dimensions_)
-        first: dict[tuple[str, tuple[str, ...]], int] = {}  # text -> column of its vector
+        first: dict[ItemKey, int] = {}  # item -> column of its vector
         unique: list[Item] = []
         # Per (side, dimension) block k = 2 * d + (side is needs): the rows, item columns and weights.
         rows: list[list[int]] = [[] for _ in range(2 * n_dims)]
@@ -439,7 +385,7 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                         continue  # a dimension the programme does not score
                     block = 2 * d + (side == "needs")
                     for item in dimension_items:
-                        key = (item.description, item.tags)
+                        key = _key(item)
                         column = first.get(key)
                         if column is None:
                             column = first[key] = len(unique)
@@ -450,7 +396,8 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                     if side == "needs":
                         need_mass[row, d] = profile.need_mass(dimension)
         vectors = self._unique_vectors(unique)
-        latent = self.svd_ is not None
+        attributes = self.attributes_.of(unique) if self.attributes_.attributes else None
+        latent = self.encoder_.latent
         weight_dtype = LATENT_DTYPE if latent else np.float64
 
         def aggregate(block: int) -> Matrix:
@@ -462,8 +409,30 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
                 totals = np.asarray(w.sum(axis=1)).ravel()
                 scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
                 w = sp.diags(scale.astype(weight_dtype)) @ w
-            out = w @ vectors
-            return sp.csr_matrix(out) if sp.issparse(out) else np.ascontiguousarray(out, dtype=LATENT_DTYPE)
+            dimension = self.dimensions_[block // 2]
+            side: Side = "needs" if block % 2 else "offers"
+            if attributes is None or self.attributes_.coefficient_width(dimension) == 1:
+                out = w @ vectors
+                return sp.csr_matrix(out) if sp.issparse(out) else np.ascontiguousarray(out, dtype=LATENT_DTYPE)
+            # Each coefficient block s of an item vector is c[s] times its text vector, so an
+            # organisation's block s is its weights scaled by c[s], times the text vectors.
+            coefficients = self.attributes_.coefficients(attributes, side, dimension)
+            parts = []
+            for s in range(coefficients.shape[1]):
+                column = coefficients[:, s]
+                if s and not column.any():
+                    parts.append(sp.csr_matrix((len(profiles), vectors.shape[1])) if not latent else None)
+                    continue
+                part = (w @ sp.diags(column.astype(weight_dtype))) @ vectors
+                parts.append(sp.csr_matrix(part) if not latent else np.asarray(part, dtype=LATENT_DTYPE))
+            if not latent:
+                return sp.hstack(parts, format="csr")
+            out = np.zeros((len(profiles), vectors.shape[1] * len(parts)), dtype=LATENT_DTYPE)
+            width = vectors.shape[1]
+            for s, part in enumerate(parts):
+                if part is not None:
+                    out[:, s * width : (s + 1) * width] = part
+            return out
 
         sector_index = {s: k for k, s in enumerate(self.sectors_)}
         r2 = [row for row, p in enumerate(profiles) for s in p.sectors if s in sector_index]
@@ -474,34 +443,62 @@ class ProfileVectoriser(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             needs=tuple(aggregate(2 * d + 1) for d in range(n_dims)),
             need_mass=need_mass,
             sectors=sectors,
+            content_widths=self.content_widths,
         )
+
+    @property
+    def content_widths(self) -> tuple[int, ...] | None:
+        """Per dimension, the leading columns whose products bound the whole product (None: no such bound).
+
+        With non-negative text vectors (every exact encoder, and the concept clusters) the attribute
+        factor only lowers a product, so the first block (the plain text vectors) bounds it.
+        """
+        self._check_fitted()
+        non_negative = not self.encoder_.latent or isinstance(self.encoder_, ConceptEncoder)
+        return tuple(self.encoder_.width for _ in self.dimensions_) if non_negative else None
 
     def split(self, matrix: Matrix) -> ProfileMatrices:
         """Split a ``transform`` output back into its blocks."""
-        check_is_fitted(self, "words_")
-        f, n_dims = self.n_item_features_, len(self.dimensions_)
+        self._check_fitted()
+        widths = self.widths_
         csr = sp.csr_matrix(matrix) if sp.issparse(matrix) else None
 
         def cols(start: int, stop: int) -> Matrix:
             return csr[:, start:stop] if csr is not None else np.asarray(matrix)[:, start:stop]
 
-        offers = tuple(cols(d * f, (d + 1) * f) for d in range(n_dims))
-        needs = tuple(cols((n_dims + d) * f, (n_dims + d + 1) * f) for d in range(n_dims))
-        mass_start = 2 * n_dims * f
+        bounds = np.cumsum([0, *widths, *widths]).tolist()
+        n_dims = len(widths)
+        offers = tuple(cols(bounds[d], bounds[d + 1]) for d in range(n_dims))
+        needs = tuple(cols(bounds[n_dims + d], bounds[n_dims + d + 1]) for d in range(n_dims))
+        mass_start = bounds[-1]
         mass = cols(mass_start, mass_start + n_dims)
         need_mass = mass.toarray() if sp.issparse(mass) else np.asarray(mass)
         sectors = cols(mass_start + n_dims, mass_start + n_dims + len(self.sectors_))
-        return ProfileMatrices(offers, needs, need_mass, sectors)
+        return ProfileMatrices(offers, needs, need_mass, sectors, content_widths=self.content_widths)
 
     def get_feature_names_out(self, input_features: object = None) -> NDArray[np.str_]:
-        check_is_fitted(self, "words_")
-        if self.svd_ is None:
-            item = [f"word:{w}" for w in self.words_.get_feature_names_out()] + [
-                f"tag:{t}" for t in self.tags_.get_feature_names_out()
-            ]
-        else:
-            item = [f"lsa:{k}" for k in range(self.n_item_features_)]
-        names = [f"offers:{d}:{x}" for d in self.dimensions_ for x in item]
-        names += [f"needs:{d}:{x}" for d in self.dimensions_ for x in item]
+        self._check_fitted()
+        encoder = self.encoder_
+        item = (
+            encoder.feature_names()
+            if hasattr(encoder, "feature_names")
+            else [f"{b.name}:{f}" for b in encoder.blocks for f in b.features]
+        )
+        names: list[str] = []
+        for side in SIDES:
+            for d in self.dimensions_:
+                names += [f"{side}:{d}:{state}{x}" for state in self._state_names(d) for x in item]
         names += [f"need_mass:{d}" for d in self.dimensions_] + [f"sector:{s}" for s in self.sectors_]
         return np.asarray(names, dtype=object)
+
+    def _state_names(self, dimension: str) -> list[str]:
+        """The coefficient blocks of ``dimension`` ("" for the plain text block, then "language=ja:" ...)."""
+        names = [""]
+        for a in self.attributes_.applying(dimension):
+            names = [n + extra for n in names for extra in ["", *(f"{a.name}={s}:" for s in a.states)]]
+        return names
+
+
+_DEFAULTS = {
+    name: p.default for name, p in inspect.signature(ProfileVectoriser.__init__).parameters.items() if name != "self"
+}

@@ -96,13 +96,16 @@ class ProfileMatrices:
     ``offers[d]`` row a is the strength-weighted sum of a's offer vectors in dimension d;
     ``needs[d]`` row b is the importance-weighted average of b's need vectors in d; ``need_mass[b, d]``
     is how much b depends on d (its strongest need there, over the maximum strength); ``sectors`` rows
-    are unit-length sector indicators.
+    are unit-length sector indicators. ``content_widths[d]``, when given, says that the first that many
+    columns of dimension d's vectors bound every product of them (the plain text vectors, before the
+    attribute blocks: :mod:`~matchmaker.core.encoding.attributes`), which keeps bounds on products tight.
     """
 
     offers: tuple[Matrix, ...]
     needs: tuple[Matrix, ...]
     need_mass: FloatArray
     sectors: Matrix
+    content_widths: tuple[int, ...] | None = None
 
     @property
     def n(self) -> int:
@@ -127,6 +130,7 @@ class ProfileMatrices:
             tuple(x[rows] for x in self.needs),
             self.need_mass[rows],
             sp.csr_matrix(self.sectors[rows]),
+            self.content_widths,
         )
 
 
@@ -145,4 +149,5 @@ def concat(chunks: Sequence[ProfileMatrices]) -> ProfileMatrices:
         needs=tuple(_stack([c.needs[d] for c in chunks]) for d in range(len(chunks[0].needs))),
         need_mass=np.concatenate([c.need_mass for c in chunks]),
         sectors=sp.vstack([c.sectors for c in chunks], format="csr"),
+        content_widths=chunks[0].content_widths,
     )

@@ -36,6 +36,7 @@ from matchmaker.storage import Feedback
 from matchmaker.views import explanation_view, pairs_view, partners_view, profile_summary, profile_view
 
 health = APIRouter(tags=["service"], route_class=StrictJSONRoute)
+WARNINGS_HEADER = "X-Matchmaker-Warnings"
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 
 
@@ -67,6 +68,14 @@ async def vocabulary(service: ServiceDep) -> Response:
             "sectors": dict(v.sectors),
             "tags": dict(v.tags),
             "combiners": combiner_descriptions(),
+            "attributes": {
+                name: {
+                    "description": a.description,
+                    "dimensions": list(a.dimensions),
+                    "values": {value: spec.label for value, spec in a.values.items()},
+                }
+                for name, a in v.attributes.items()
+            },
         }
     )
 
@@ -115,7 +124,11 @@ def put_organisation(org: OrgId, body: Annotated[ProfileIn, Body()], service: Se
     """Register or replace an attendee's profile (idempotent); it is ranked from the next request on."""
     profile = service.profile_from_body(org, body.model_dump())
     created = service.put(profile)
-    return JSONBody(profile_view(profile), status_code=201 if created else 200)
+    # Items the encoder cannot read are accepted (they meet nothing) and named in a header, so the
+    # response body keeps its shape: "offers.data[0]: the hybrid encoder cannot read this item ...".
+    warnings = service.population.reading_warnings(profile)
+    headers = {WARNINGS_HEADER: " | ".join(f"{w.field}: {w.message}" for w in warnings)} if warnings else None
+    return JSONBody(profile_view(profile), status_code=201 if created else 200, headers=headers)
 
 
 @router.delete(

@@ -16,6 +16,7 @@ from matchmaker.shapes import SummaryOut
 from matchmaker.storage import Outcome
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+AttributeValue = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")]
 
 
 def _escaped(characters: str) -> str:
@@ -141,6 +142,15 @@ class ItemIn(_Strict):
         BeforeValidator(whole_number),
     ]
     tags: Annotated[list[Key], Field(max_length=12)] = []
+    attributes: Annotated[
+        dict[Key, Annotated[list[AttributeValue], Field(min_length=1, max_length=12)]] | None,
+        Field(
+            max_length=8,
+            description="Optional item attributes from the vocabulary (GET /v1/vocabulary), e.g. "
+            '{"language": ["hi"]} or {"location": ["IN"]}: a need that states one vetoes offers with an '
+            "incompatible value. Undeclared ones are inferred from the description.",
+        ),
+    ] = None
     evidence: QuotedEvidenceIn | BackgroundEvidenceIn
 
 
@@ -215,12 +225,19 @@ class FeedbackOut(_Strict):
     recorded: bool = Field(description="false when the identical feedback was already recorded")
 
 
+class AttributeOut(_Strict):
+    description: str
+    dimensions: list[str] = Field(description="the dimensions the attribute applies in")
+    values: dict[str, str] = Field(description="each value and its label")
+
+
 class VocabularyOut(_Strict):
     dimensions: dict[str, str]
     kinds: list[str]
     sectors: dict[str, str]
     tags: dict[str, str]
     combiners: dict[str, str]
+    attributes: dict[str, AttributeOut] = Field(default_factory=dict, description="item attributes an item may declare")
 
 
 class HealthOut(_Strict):

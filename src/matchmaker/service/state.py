@@ -27,6 +27,7 @@ from matchmaker.core.population import Population
 from matchmaker.core.profile import Profile, Vocabulary, vocabulary_problems
 from matchmaker.core.profile_set import ProfileSet
 from matchmaker.core.relations import relation_problems
+from matchmaker.embedding import encoder_choice
 from matchmaker.loading import parse_profile
 from matchmaker.settings import ServiceSettings
 from matchmaker.storage import Change, Feedback, Store
@@ -83,7 +84,10 @@ class Service:
         registered = registered_profiles(store, self.vocabulary)
         self.registered: set[str] = set(registered)
         population = fit_population(
-            population_profiles(profile_set.profiles, registered), self.vocabulary, settings.scoring.to_core()
+            population_profiles(profile_set.profiles, registered),
+            self.vocabulary,
+            settings.scoring.to_core(),
+            encoding=encoder_choice(settings),
         )
         exclusions = exclusions_of(store.feedback())
         workspace = Workspace(population, exclusions, settings.memory_budget_mb, roles_of(self.vocabulary))

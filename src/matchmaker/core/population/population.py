@@ -10,11 +10,12 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from matchmaker.core.errors import MatchmakerError, UnknownOrganisation
+from matchmaker.core.encoding import EmbeddingCache, EmbeddingModel
+from matchmaker.core.errors import MatchmakerError, Problem, UnknownOrganisation
 from matchmaker.core.population.matches import Match, build_matches
 from matchmaker.core.population.names import NameIndex, Picklable, RowIndex, keys_of, resolve
 from matchmaker.core.population.storage import ChunkStore
-from matchmaker.core.profile import Profile
+from matchmaker.core.profile import Profile, Vocabulary
 from matchmaker.core.scoring import SCORERS
 from matchmaker.core.scoring.contract import PopulationVectors, Scorer
 from matchmaker.core.scoring.execution import Progress, top_pairs, top_partners_all
@@ -109,15 +110,29 @@ class Population(Picklable):
         sectors: Sequence[str] | None = None,
         settings: ScoringSettings | None = None,
         n_components: NComponents = "auto",
+        encoder: str = "tfidf",
+        vocabulary: Vocabulary | None = None,
+        model: EmbeddingModel | None = None,
+        cache: EmbeddingCache | None = None,
     ) -> Population:
         """Fit the vectoriser on ``profiles`` and vectorise them.
 
         ``n_components="auto"`` (the default, also the CLI's) keeps exact sparse vectors for up to
         ``AUTO_EXACT_MAX_PROFILES`` profiles and uses latent ones above; the choice is
-        ``vectoriser.n_components_``.
+        ``vectoriser.n_components_``. ``encoder``, ``vocabulary``, ``model`` and ``cache`` are the
+        vectoriser's (:class:`~matchmaker.core.vectoriser.ProfileVectoriser`): the application fits
+        with the configured encoder (``hybrid`` by default) and its loaded model.
         """
         profiles = sorted(profiles, key=lambda p: p.id)
-        vectoriser = ProfileVectoriser(dimensions=dimensions, sectors=sectors, n_components=n_components)
+        vectoriser = ProfileVectoriser(
+            dimensions=dimensions,
+            sectors=sectors,
+            n_components=n_components,
+            encoder=encoder,
+            vocabulary=vocabulary,
+            model=model,
+            cache=cache,
+        )
         vectoriser.fit(profiles)
         return cls(profiles, vectoriser, vectoriser.blocks(profiles), settings or ScoringSettings())
 
@@ -300,10 +315,40 @@ class Population(Picklable):
     def _item_vectors(self, profiles: Sequence[Profile]) -> ItemVectors:
         """Vectors of every item of ``profiles``, computed in one batch."""
         items = list({id(i): i for p in profiles for *_, i in p.iter_items()}.values())
-        vectors = self.vectoriser.transform_items(items)
+        vectoriser = self.vectoriser
+        vectors = vectoriser.transform_items(items)
         if sp.issparse(vectors) and vectors.shape[0] * vectors.shape[1] <= _DENSE_ITEM_CELLS:
             vectors = vectors.toarray()  # row picks and products of small dense arrays are much cheaper
-        return ItemVectors({id(item): row for row, item in enumerate(items)}, vectors)
+        coder = vectoriser.attributes_
+        return ItemVectors(
+            {id(item): row for row, item in enumerate(items)},
+            vectors,
+            vectoriser.item_blocks,
+            coder,
+            coder.of(items) if coder.attributes else None,
+        )
+
+    def reading_warnings(self, profile: Profile, file: str = "") -> list[Problem]:
+        """A warning for each item of ``profile`` the encoder cannot read (its vector is zero: it meets nothing).
+
+        The profile need not belong to the population: it is read with the fitted encoder, as a newcomer is.
+        """
+        refs = [(side, dimension, position, item) for side, dimension, position, item in profile.iter_items()]
+        if not refs:
+            return []
+        unreadable = self.vectoriser.unreadable([item for *_, item in refs])
+        name = self.vectoriser.encoder
+        return [
+            Problem(
+                file,
+                f"{side}.{dimension}[{position}]",
+                item.description[:60],
+                f"the {name} encoder cannot read this item (no word, tag or concept it knows): it meets nothing; "
+                "describe it in words (English, Japanese or Hindi) or add tags from the vocabulary",
+            )
+            for (side, dimension, position, item), flag in zip(refs, unreadable.tolist(), strict=True)
+            if flag
+        ]
 
     # -- updates ----------------------------------------------------------------------------------
 

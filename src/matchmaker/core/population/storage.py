@@ -47,6 +47,7 @@ class Growable(Picklable):
         self.need_mass = self._spare(chunk.need_mass, capacity)
         self.capacity = capacity
         self.length = chunk.n
+        self.content_widths = chunk.content_widths
         self.lock = threading.Lock()
 
     @staticmethod
@@ -69,7 +70,11 @@ class Growable(Picklable):
 
     def view(self, n: int, sectors: Matrix) -> ProfileMatrices:
         return ProfileMatrices(
-            tuple(x[:n] for x in self.offers), tuple(x[:n] for x in self.needs), self.need_mass[:n], sectors
+            tuple(x[:n] for x in self.offers),
+            tuple(x[:n] for x in self.needs),
+            self.need_mass[:n],
+            sectors,
+            self.content_widths,
         )
 
 
@@ -96,6 +101,7 @@ def _replace_row(chunk: ProfileMatrices, row: int, new: ProfileMatrices) -> Prof
             tuple(put(x, y) for x, y in zip(chunk.needs, new.needs, strict=True)),
             mass,
             sectors,
+            chunk.content_widths,
         )
     return concat([chunk.take(slice(0, row)), new, chunk.take(slice(row + 1, chunk.n))])
 
@@ -184,6 +190,7 @@ class ChunkStore(Picklable):
                             tuple(dense_rows(x, local) for x in chunk.needs),
                             chunk.need_mass[local],
                             dense_rows(chunk.sectors, local),
+                            chunk.content_widths,
                         )
                     )
                 elif not chunk.is_dense:
@@ -196,6 +203,7 @@ class ChunkStore(Picklable):
                             tuple(x[local] for x in chunk.needs),
                             chunk.need_mass[local],
                             sets[codes[local]],
+                            chunk.content_widths,
                         )
                     )
             start += chunk.n
@@ -209,8 +217,11 @@ class ChunkStore(Picklable):
                 tuple(np.concatenate([p.needs[d] for p in parts]) for d in range(len(parts[0].needs))),
                 np.concatenate([p.need_mass for p in parts]),
                 np.concatenate([p.sectors for p in parts]),
+                parts[0].content_widths,
             )
-        return concat([ProfileMatrices(p.offers, p.needs, p.need_mass, sp.csr_matrix(p.sectors)) for p in parts])
+        return concat(
+            [ProfileMatrices(p.offers, p.needs, p.need_mass, sp.csr_matrix(p.sectors), p.content_widths) for p in parts]
+        )
 
     # -- updates (each returns a new store; this one is unchanged) ----------------------------------
 

@@ -163,14 +163,29 @@ def combine(
 ) -> tuple[Scores, Scores | None]:
     """Both directed benefits combined in place, without the combiner's constant; and a free buffer.
 
-    ``ab`` and ``ba`` are overwritten; ``clamp`` clips them at 0 first (latent similarities can be
-    slightly negative; a directed benefit is not); ``spare``, a buffer of the same shape, saves the
-    harmonic mean an allocation.
+    ``ab`` and ``ba`` are overwritten; ``clamp`` sets them to 0 below the noise floor first
+    (:func:`clip_noise`); ``spare``, a buffer of the same shape, saves the harmonic mean an allocation.
     """
     if clamp:
-        np.maximum(ab, 0.0, out=ab)
-        np.maximum(ba, 0.0, out=ba)
+        clip_noise(ab)
+        clip_noise(ba)
     return settings.combiner_entry.inplace(ab, ba, spare)
+
+
+NOISE = 1e-12  # directed benefits below this are rounding error, and 0
+
+
+def clip_noise(directed: Scores) -> Scores:
+    """Directed benefits below ``NOISE`` set to 0, in place.
+
+    Latent similarities can be slightly negative, and an offer an attribute vetoes cancels to rounding
+    error (1e-17), not to 0 (:mod:`~matchmaker.core.encoding.attributes`).
+
+    >>> clip_noise(np.array([0.5, -1e-9, 3e-18])).tolist()
+    [0.5, 0.0, 0.0]
+    """
+    np.putmask(directed, directed < NOISE, 0.0)
+    return directed
 
 
 def apply_bonus(combined: Scores, bonus: Scores | float) -> Scores:
@@ -220,14 +235,14 @@ def components(
         raw_ba[:, d] = rowwise_dot(m.offers[d][b], m.needs[d][a])
         add_capped(ab, raw_ab[:, d].copy(), share_b[:, d])
         add_capped(ba, raw_ba[:, d].copy(), share_a[:, d])
-    np.maximum(ab, 0.0, out=ab)
-    np.maximum(ba, 0.0, out=ba)
+    clip_noise(ab)
+    clip_noise(ba)
     sector = rowwise_dot(m.sectors[a], m.sectors[b])
     cross = cross_border(ctx.countries[a], ctx.countries[b], settings.bridge)
     reciprocal = np.asarray(settings.combiner_entry(ab, ba), dtype=np.float64)
     return PairComponents(
-        np.clip(raw_ab, 0.0, 1.0),
-        np.clip(raw_ba, 0.0, 1.0),
+        np.asarray(clip_noise(np.clip(raw_ab, 0.0, 1.0)), dtype=np.float64),
+        np.asarray(clip_noise(np.clip(raw_ba, 0.0, 1.0)), dtype=np.float64),
         ab,
         ba,
         reciprocal,

@@ -53,6 +53,13 @@ def _product(a: Matrix, b: Matrix, out: Scores | None = None) -> Scores:
     return np.matmul(a, b.T, out=out)
 
 
+def _used_columns(matrix: Matrix) -> NDArray[np.bool_]:
+    """Which columns of ``matrix`` hold a non-zero value."""
+    if is_sparse(matrix):
+        return np.asarray(sp.csc_matrix(matrix).getnnz(axis=0) > 0)
+    return np.asarray(np.asarray(matrix).any(axis=0))
+
+
 @dataclass(frozen=True)
 class _Capped:
     """A dimension in which some organisations' offers can exceed the cap of 1 against some need."""
@@ -115,32 +122,54 @@ class ScoringPlan:
         used = [
             d for d in range(len(dimensions)) if alpha[d] > 0 and shares[:, d].any() and row_norms(m.offers[d]).any()
         ]
+        # Only the columns some offer and some need both use can add to a product: the others (most of
+        # the attribute blocks, words only one side has) are left out, exactly (each would add 0).
+        offers_of, needs_of, bounds = {}, {}, {}
+        for d in list(used):
+            keep = _used_columns(m.offers[d]) & _used_columns(m.needs[d])
+            if not keep.any():
+                used.remove(d)
+                continue
+            columns = np.flatnonzero(keep)
+            offers_of[d], needs_of[d] = m.offers[d][:, columns], m.needs[d][:, columns]
+            text = m.content_widths[d] if m.content_widths is not None else m.offers[d].shape[1]
+            bounds[d] = int(keep[:text].sum())  # the plain text block's columns, still first
+        # Dimensions differ in width (attribute blocks, the columns kept): each used dimension's block
+        # starts where the previous one ends.
+        widths = [int(offers_of[d].shape[1]) for d in used]
+        offsets = np.cumsum([0, *widths]).tolist()
         if latent:
-            width = np.asarray(m.offers[0]).shape[1] if m.offers else 1
-            left: Matrix = np.empty((n, max(1, len(used)) * width), dtype=dtype)
+            left: Matrix = np.empty((n, max(1, offsets[-1])), dtype=dtype)
             right: Matrix = np.zeros_like(left)
             for j, d in enumerate(used):
-                left[:, j * width : (j + 1) * width] = m.offers[d]
-                np.multiply(m.needs[d], shares[:, d, None], out=right[:, j * width : (j + 1) * width], casting="unsafe")
+                left[:, offsets[j] : offsets[j + 1]] = offers_of[d]
+                np.multiply(
+                    needs_of[d], shares[:, d, None], out=right[:, offsets[j] : offsets[j + 1]], casting="unsafe"
+                )
             if not used:
                 left[:] = 0.0
-            right_parts: list[Matrix] = [right[:, j * width : (j + 1) * width] for j in range(len(used))]
+            right_parts: list[Matrix] = [right[:, offsets[j] : offsets[j + 1]] for j in range(len(used))]
         else:
-            right_parts = [sp.csr_matrix(sp.diags(shares[:, d]) @ m.needs[d]) for d in used]
-            left = sp.hstack([m.offers[d] for d in used], format="csr") if used else sp.csr_matrix((n, 1))
+            right_parts = [sp.csr_matrix(sp.diags(shares[:, d]) @ needs_of[d]) for d in used]
+            left = sp.hstack([offers_of[d] for d in used], format="csr") if used else sp.csr_matrix((n, 1))
             right = sp.hstack(right_parts, format="csr") if used else sp.csr_matrix((n, 1))
         dense_columns = not latent and bool(used) and 2 * n * right.shape[1] * 8 <= DENSE_EXACT_BYTES
         capped = []
         for j, d in enumerate(used):
             has_need = shares[:, d] > 0
-            need_norm = row_norms(m.needs[d])[has_need].max(initial=0.0)
+            # |offers . needs| <= |offers| |needs|; with attribute blocks the plain text block (the first
+            # ``content_widths[d]`` columns, non-negative) bounds the product more tightly.
+            bound = bounds[d]
+            offer_norms = row_norms(offers_of[d][:, :bound] if bound < widths[j] else offers_of[d])
+            need_norms = row_norms(needs_of[d][:, :bound] if bound < widths[j] else needs_of[d])
+            need_norm = need_norms[has_need].max(initial=0.0)
             # Products above 1 by rounding alone (a single central item meeting an identical need) are
             # left uncapped: 1e-6 is below anything a ranking or a printed score can show.
-            rows = np.flatnonzero(row_norms(m.offers[d]) * need_norm > 1.0 + 1e-6)
+            rows = np.flatnonzero(offer_norms * need_norm > 1.0 + 1e-6)
             if rows.size:
                 position = np.full(n, -1, dtype=np.int64)
                 position[rows] = np.arange(rows.size)
-                offers = m.offers[d][rows]
+                offers = offers_of[d][rows]
                 capped.append(
                     _Capped(
                         rows.astype(np.int64),
@@ -148,8 +177,8 @@ class ScoringPlan:
                         np.ascontiguousarray(offers) if latent else offers,
                         right_parts[j],
                         shares[:, d].astype(dtype),
-                        j * m.offers[d].shape[1],
-                        left[:, j * m.offers[d].shape[1] : (j + 1) * m.offers[d].shape[1]] if latent else None,
+                        offsets[j],
+                        left[:, offsets[j] : offsets[j + 1]] if latent else None,
                     )
                 )
         bonus = BonusFactors.build(m.sectors, ctx.countries, settings, dtype)
@@ -162,7 +191,8 @@ class ScoringPlan:
             capped=tuple(capped),
             bonus=bonus,
             settings=settings,
-            clamp=latent,
+            # Exact products of attribute blocks can round to -1e-17 where the factor is 0: clipped too.
+            clamp=True,
             is_x=is_x,
             is_y=is_y,
             dense_columns=dense_columns,

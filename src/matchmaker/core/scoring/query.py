@@ -247,7 +247,7 @@ class _OneAgainstAll:
 
     def combine(self, ab: Scores, ba: Scores, bonus: Scores) -> Scores:
         """The score from both directions and the bonus (``ab`` and ``ba`` are overwritten)."""
-        return finish(ab, ba, bonus, self.settings, clamp=self.latent)
+        return finish(ab, ba, bonus, self.settings, clamp=True)  # exact vectors too: vetoes cancel to rounding error
 
 
 def score_row(

