@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from matchmaker.core.events.errors import EventError
-from matchmaker.core.events.model import Event, event_from_data
+from matchmaker.core.events.model import Event, changed, event_from_data
 from matchmaker.core.events.scheduler import SCHEDULERS, Candidate, Schedule, schedule
 
 from .checker import brute_force, search_space, signed, violations
@@ -220,3 +221,54 @@ def test_larger_small_events_reach_the_brute_force_optimum(generated: tuple[Even
     result = run(event, candidates)
     assert signed(result) == brute_force(event, candidates)
     assert result.status == "optimal"
+
+
+def test_a_second_run_fills_what_is_left_with_late_registrations_and_new_requests() -> None:
+    # three participants meet round robin in three slots (each sits out one); then d registers late, asks
+    # a (accepted) and b (open) and is recommended c: d meets each of them in the slot they were free
+    event = event_from_data(basic_event(participants=[{"id": "a"}, {"id": "b"}, {"id": "c"}]))
+    candidates = [("a", "b", 0.9), ("a", "c", 0.8), ("b", "c", 0.7)]
+    first = run(event, candidates)
+    assert len(first.meetings) == 3
+    confirmed = [{"a": m.a, "b": m.b, "slot": m.slot, "table": m.table} for m in first.meetings]
+    later = changed(
+        event,
+        confirmed=confirmed,
+        participants=[*event.participants, {"id": "d"}],
+        requests=[{"by": "d", "to": "a", "status": "accepted"}, {"by": "d", "to": "b"}],
+    )
+    second = run(later, [*candidates, ("c", "d", 0.95)])
+    kept = {(m.a, m.b, m.slot, m.table) for m in second.meetings if m.source == "confirmed"}
+    assert kept == {(c["a"], c["b"], c["slot"], c["table"]) for c in confirmed}
+    free = {
+        org: ({"am-1", "am-2", "am-3"} - {m.slot for m in first.meetings if org in (m.a, m.b)}).pop() for org in "abc"
+    }
+    new = {(m.a, m.b): (m.slot, m.source) for m in second.meetings if m.source != "confirmed"}
+    assert new == {
+        ("d", "a"): (free["a"], "accepted"),
+        ("d", "b"): (free["b"], "requested"),
+        ("c", "d"): (free["c"], "recommended"),
+    }
+
+
+def test_a_run_cut_short_by_its_time_limit_says_so_and_still_obeys_every_rule() -> None:
+    # 300 participants take about a second to schedule optimally; 0.05 s cuts the solver short
+    rng = random.Random(7)
+    ids = [f"p{k:03d}" for k in range(300)]
+    event = event_from_data(
+        basic_event(
+            tables=60,
+            types={"participant": {"min_meetings": 3, "max_meetings": 6, "max_per_session": 4}},
+            sessions=[
+                {"id": "am", "start": "2025-03-01T10:00:00+09:00", "minutes": 20, "count": 4},
+                {"id": "pm", "start": "2025-03-01T14:00:00+09:00", "minutes": 20, "count": 4},
+            ],
+            participants=[{"id": org} for org in ids],
+            requests=[{"by": a, "to": b} for a, b in sorted({tuple(rng.sample(ids, 2)) for _ in range(150)})],
+        )
+    )
+    candidates = [(a, b, rng.randint(1, 1000) / 1000) for a in ids for b in rng.sample(ids, 20) if a < b]
+    result = schedule(event, candidates, time_limit=0.05)
+    assert violations(event, candidates, result) == []
+    assert result.time_limited and result.status == "feasible", (result.status, result.time_limited)
+    assert result.meetings and (result.gap is None or result.gap >= 0)
