@@ -55,9 +55,22 @@ def test_an_event_is_created_read_and_replaced_with_its_version(client: TestClie
 
 
 def test_writes_need_the_key(client: TestClient) -> None:
-    assert client.put("/v1/events/day", json=DAY).status_code == 401
-    assert client.post("/v1/events/day/schedule").status_code == 401
-    assert client.post("/v1/events/day/requests", json={"by": "tcs", "to": "ntt"}).status_code == 401
+    client.put("/v1/events/day", json={**DAY, "requests": [{"by": "tcs", "to": "ntt"}]}, headers=AUTH)
+    writes = [
+        ("PUT", "/v1/events/day", DAY),
+        ("DELETE", "/v1/events/day", None),
+        ("PUT", "/v1/events/day/participants/tcs", {}),
+        ("DELETE", "/v1/events/day/participants/tcs", None),
+        ("POST", "/v1/events/day/requests", {"by": "tcs", "to": "yotta"}),
+        ("POST", "/v1/events/day/requests/tcs/ntt/accept", None),
+        ("POST", "/v1/events/day/requests/tcs/ntt/decline", None),
+        ("POST", "/v1/events/day/schedule", None),
+    ]
+    for method, path, body in writes:
+        for headers in ({}, {"Authorization": "Bearer wrong-key-0123456789"}):
+            answer = client.request(method, path, json=body, headers=headers)
+            assert answer.status_code == 401 and answer.json()["detail"], (method, path, headers)
+    assert client.get("/v1/events/day").json()["version"] == 1  # nothing changed
 
 
 def test_a_bad_event_is_422_with_every_problem(client: TestClient) -> None:
@@ -121,6 +134,35 @@ def test_scheduling_answers_at_once_and_the_job_ends_with_the_clis_schedule(clie
     assert schedule == json.loads(printed)
     client.put("/v1/events/day/participants/kaizen-robotics", json={}, headers=AUTH)
     assert client.get("/v1/events/day/schedule").json()["current"] is False
+
+
+def test_a_running_job_reports_each_stage_it_reaches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job's ``stage`` in the database follows the scheduler's progress (written with the heartbeat)."""
+    from matchmaker.service import jobs
+
+    seen: list[str] = []
+    real = jobs.run_job
+
+    def observed(workspace: Any, job: Any, progress: Any) -> dict[str, Any]:
+        def relay(stage: str) -> None:
+            progress(stage)
+            deadline = time.monotonic() + 10
+            while events.job(job.id).stage != stage:  # what GET /v1/jobs/{job} reads
+                assert time.monotonic() < deadline, f"stage {stage!r} never reached the database"
+                time.sleep(0.01)
+            seen.append(stage)
+
+        return real(workspace, job, relay)
+
+    monkeypatch.setattr(jobs, "run_job", observed)
+    app = create_app(settings(tmp_path / "events.db", api_keys=[KEY], job_heartbeat_seconds=0.1))
+    with TestClient(app) as client:
+        events = app.state.events
+        client.put("/v1/events/day", json=DAY, headers=AUTH)
+        finished = _wait(client, client.post("/v1/events/day/schedule", headers=AUTH).json()["id"])
+    assert finished["state"] == "done", finished
+    assert seen[0] == "finding candidates" and "preparing the instance" in seen, seen
+    assert any(stage.startswith("selecting pairs: ") for stage in seen), seen
 
 
 def test_agendas_as_json_and_as_calendar_files(client: TestClient) -> None:
