@@ -168,7 +168,7 @@ class AttributeCoder:
         for a in self.applying(dimension):
             part = attrs.shares[a.name] if side == "offers" else -attrs.rejects[a.name]
             block = np.hstack([np.ones((n, 1)), part])
-            c = (c[:, :, None] * block[:, None, :]).reshape(n, -1)
+            c = (c[:, :, None] * block[:, None, :]).reshape(n, c.shape[1] * block.shape[1])  # n may be 0
         return c
 
     def factors(
