@@ -1,7 +1,9 @@
 """The printable page every event document shares: self-contained HTML with a print stylesheet.
 
 No scripts, fonts, images or links; a Content-Security-Policy of ``default-src 'none'`` makes that
-checkable, and every text is escaped.
+checkable (``img-src data:`` only lets the empty ``data:,`` icon stop a browser asking for a favicon),
+and every text is escaped. On a phone an agenda's rows stack (time and table, then partner and
+reasons), so nothing scrolls sideways.
 """
 
 from __future__ import annotations
@@ -28,21 +30,46 @@ td.partner span { color: #5b6470; font-size: .85rem; }
 ul.reasons { margin: 0; padding-left: 1.1em; font-size: .88rem; }
 tr.date th { background: #fff; border-bottom: 2px solid #1d4e89; font-size: 1rem; padding-top: 14px; }
 footer { margin-top: 18px; font-size: .8rem; color: #5b6470; }
-@page { size: A4; margin: 14mm 12mm; }
+td { overflow-wrap: anywhere; }
+@media screen and (max-width: 640px) {
+  main { padding: 16px 14px 32px; }
+  section.agenda table, section.agenda tbody, section.agenda tr, section.agenda td, section.agenda th {
+    display: block; width: auto; }
+  section.agenda thead { display: none; }
+  section.agenda tr { border-bottom: 1px solid #d8dde3; padding: 8px 0; }
+  section.agenda td, section.agenda th { border: 0; padding: 2px 0; }
+  section.agenda td.time, section.agenda td.table { display: inline-block; margin-right: 12px; }
+}
+@page { size: A4; margin: 12mm 12mm; }
 @media print {
-  body { font-size: 10.5pt; }
+  body { font-size: 9.5pt; line-height: 1.25; }
+  h1 { font-size: 15pt; }
+  h2 { margin-bottom: 6px; }
+  p.note { margin: 4px 0 8px; }
   main { max-width: none; padding: 0; }
   section.agenda + section.agenda { margin-top: 0; break-before: page; }
   tr { break-inside: avoid; }
   thead { display: table-header-group; }
   th { background: none; }
+  /* on paper a meeting is one line (time, table, partner) with its top two reasons under it, full width,
+     so that every agenda fits one A4 page */
+  section.agenda table, section.agenda tbody, section.agenda td, section.agenda th { display: block; }
+  section.agenda thead { display: none; }
+  section.agenda tr { display: grid; grid-template-columns: 7.5em 3.5em 1fr; border-bottom: 1px solid #d8dde3; }
+  section.agenda tr.date { display: block; }
+  section.agenda td, section.agenda th { border: 0; padding: 2px 6px; width: auto; }
+  section.agenda td:nth-child(4) { grid-column: 3; padding-top: 0; }
+  section.agenda td.partner b { display: inline; }
+  section.agenda td.partner span { margin-left: .6em; }
+  ul.reasons { font-size: 8pt; padding-bottom: 2px; }
+  ul.reasons li:nth-child(n+3) { display: none; }
 }
 """
 
 HEAD = (
     '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
     '<meta name="viewport" content="width=device-width, initial-scale=1">'
-    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
     '<meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">'
 )
 
