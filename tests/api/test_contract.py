@@ -89,6 +89,12 @@ def test_contract_states_the_vocabulary_and_the_text_rule(reader: TestClient) ->
     assert schemas["Kind"]["enum"] == vocabulary["kinds"]
     assert schemas["Tag"]["enum"] == list(vocabulary["tags"])
     assert set(schemas["ProfileIn"]["properties"]["offers"]["properties"]) == set(vocabulary["dimensions"])
+    for dimension in vocabulary["dimensions"]:  # an item declares the attributes that apply in its dimension
+        items = schemas["ProfileIn"]["properties"]["offers"]["properties"][dimension]["items"]
+        declared = schemas[items["$ref"].rsplit("/", 1)[1]]["properties"]["attributes"]["anyOf"][0]
+        expected = {n: list(a["values"]) for n, a in vocabulary["attributes"].items() if dimension in a["dimensions"]}
+        assert {n: p["items"]["enum"] for n, p in declared["properties"].items()} == expected, dimension
+        assert declared["additionalProperties"] is False
     assert "bidirectional marks, overrides and isolates" in contract["info"]["description"]
     for code in ("\\u2028-\\u202E", "\\u061C", "\\u180E", "\\u2066-\\u2069"):
         assert code in schemas["ProfileIn"]["properties"]["name"]["pattern"], code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pycountry
@@ -30,6 +31,23 @@ def _vocabulary_schemas(vocabulary: Vocabulary) -> dict[str, dict[str, Any]]:
             "type": "string",
             "enum": list(combiner_descriptions()),
             "description": "; ".join(f"{k}: {v}" for k, v in combiner_descriptions().items()),
+        },
+    }
+
+
+def _item_schema(dimension: str) -> str:
+    return f"ItemIn_{dimension}"
+
+
+def _attributes_in(vocabulary: Vocabulary, dimension: str) -> dict[str, Any]:
+    """The attributes an item in ``dimension`` may declare: each applying one, as a list of its values."""
+    applying = {n: a for n, a in vocabulary.attributes.items() if dimension in a.dimensions}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            name: {"type": "array", "items": {"enum": list(spec.values)}, "minItems": 1, "maxItems": 12}
+            for name, spec in applying.items()
         },
     }
 
@@ -85,16 +103,26 @@ def apply_vocabulary(schema: dict[str, Any], vocabulary: Vocabulary, weights_pat
         profile["government"] = {**described, "anyOf": [_ref("CountryCode"), {"type": "null"}]}
         components["ProfileIn"]["allOf"] = GOVERNMENT_RULE
     profile["sectors"]["items"] = _ref("Sector")
+    components["ItemIn"]["properties"]["tags"]["items"] = _ref("Tag")
+    # An item's attributes are the vocabulary's that apply in its dimension, with their values: one item
+    # schema per dimension (ItemIn with those attributes), so the contract states what the API accepts.
+    for dimension in vocabulary.dimensions:
+        component = copy.deepcopy(components["ItemIn"])
+        component["properties"]["attributes"] = {
+            **{k: v for k, v in component["properties"]["attributes"].items() if k in ("title", "description")},
+            "anyOf": [_attributes_in(vocabulary, dimension), {"type": "null"}],
+        }
+        component["title"] = f"ItemIn ({dimension})"
+        components[_item_schema(dimension)] = component
     for side in ("offers", "needs"):
         items = profile[side]["additionalProperties"]
         profile[side] = {
             "type": "object",
             "default": {},
             "additionalProperties": False,
-            "properties": dict.fromkeys(vocabulary.dimensions, items),
+            "properties": {d: {**items, "items": _ref(_item_schema(d))} for d in vocabulary.dimensions},
             "description": "Dimension -> items; a dimension may be left out.",
         }
-    components["ItemIn"]["properties"]["tags"]["items"] = _ref("Tag")
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             for parameter in operation.get("parameters", []):
