@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,8 @@ import typer.main
 
 from matchmaker.cli import app
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def commands(group: Any, prefix: str = "") -> list[str]:
@@ -111,12 +113,20 @@ def test_the_json_example_shows_what_the_command_prints() -> None:
         assert matches, f"README's JSON example shows {key} = {number}; the command prints no such {key}"
 
 
-def test_console_examples_print_what_the_commands_print() -> None:
-    """Every ```console block of the README: each `$ matchmaker ...` line, and the lines after it, as run."""
+def test_console_examples_print_what_the_commands_print(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ```console block of the README: each `$ matchmaker ...` line, and the lines after it, as run.
+
+    They run in order in an empty folder holding a copy of ``examples/`` (the event walkthrough writes
+    its files there); what a terminal shows first comes first: the notes and errors on stderr, then
+    stdout.
+    """
     import shlex
+    import shutil
 
     from typer.testing import CliRunner
 
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
     blocks = re.findall(r"```console\n(.*?)```", README, re.S)
     assert blocks
     for block in blocks:
@@ -125,4 +135,66 @@ def test_console_examples_print_what_the_commands_print() -> None:
             words = shlex.split(command)
             assert words[0] == "matchmaker", command
             result = CliRunner().invoke(app, words[1:], prog_name="matchmaker")
-            assert (result.stdout + result.stderr).strip() == shown.strip(), command
+            assert (result.stderr + result.stdout).strip() == shown.strip(), command
+
+
+def test_the_event_walkthrough_makes_what_it_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The organiser's walkthrough, run as the README shows it, writes the agendas, plans and summary."""
+    import shlex
+    import shutil
+
+    from icalendar import Calendar
+    from typer.testing import CliRunner
+
+    section = README.split("## Matchmaking events", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"^\$ (matchmaker event .*)$", section, re.M)
+    assert [shlex.split(c)[2] for c in commands] == ["register", "schedule", "agenda"]
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        assert CliRunner().invoke(app, shlex.split(command)[1:]).exit_code == 0, command
+    written = {p.relative_to(tmp_path / "day").as_posix() for p in (tmp_path / "day").rglob("*")}
+    listed = section.split("What `--out` writes:", 1)[1].lstrip().split("\n\n", 1)[0]
+    names = re.findall(r"`([a-z-]+\.[a-z]+)`", listed)
+    assert len(names) >= 6
+    for name in [*names, "agendas/sakana-ai.html", "agendas/sakana-ai.ics"]:
+        assert name in written, name
+    schedule = json.loads((tmp_path / "day" / "schedule.json").read_text(encoding="utf-8"))
+    with_sakana = [m for m in schedule["meetings"] if "sakana-ai" in (m["a"], m["b"])]
+    calendar = Calendar.from_ical((tmp_path / "sakana-ai.ics").read_bytes())
+    assert len(calendar.walk("VEVENT")) == len(with_sakana) > 0
+    below = {u["id"] for u in schedule["unmet_minimums"]}
+    assert below == {"aist-abci", "preferred-networks"}, "the README explains who is below their minimum"
+
+
+def test_the_schedule_json_example_is_what_the_command_prints() -> None:
+    """The README's schedule JSON is the example event's, abridged: every key shown has the printed value,
+    and every list entry shown is one the command prints."""
+    from typer.testing import CliRunner
+
+    section = README.split("### Schedule JSON (stable)", 1)[1]
+    command = re.search(r"`(matchmaker event schedule \S+ --format json)`", section)
+    assert command is not None
+    shown = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
+    result = CliRunner().invoke(app, command.group(1).split()[1:])
+    assert result.exit_code == 0
+    printed = json.loads(result.stdout)
+    assert set(shown) <= set(printed) and {"status", "objective", "bound", "meetings", "unmet_minimums"} <= set(shown)
+    for key, value in shown.items():
+        if isinstance(value, list) and key in ("meetings", "blocked"):
+            assert value and all(entry in printed[key] for entry in value), key
+        else:
+            assert value == printed[key], key
+    assert f"one of its {len(printed['meetings'])} meetings" in section
+
+
+def test_the_events_python_example_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """docs/events.md's "Using it from Python" runs as written (from the repository's root, no database)."""
+    monkeypatch.setenv("MATCHMAKER_DATABASE", str(tmp_path / "none.db"))
+    monkeypatch.chdir(ROOT)
+    page = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
+    code = page.split("## Using it from Python", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/events.md", "exec"), namespace)
+    assert namespace["document"]["status"] == "optimal" and namespace["document"]["meetings"]
+    assert not (tmp_path / "none.db").exists()

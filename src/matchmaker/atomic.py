@@ -81,7 +81,8 @@ def write_atomic(path: Path, chunks: Iterable[bytes]) -> int:
 def new_folder(out: Path) -> Iterator[Path]:
     """A staging folder beside ``out`` to fill; on success its files are synced and it becomes ``out``.
 
-    ``out`` must not exist yet, or be an empty folder; it appears complete or not at all.
+    ``out`` must not exist yet, or be an empty folder; it appears complete or not at all (subfolders
+    included).
     """
     if not out.parent.is_dir():
         raise MatchmakerError(f"folder {str(out.parent)!r} does not exist; create it first")
@@ -89,8 +90,8 @@ def new_folder(out: Path) -> Iterator[Path]:
     os.chmod(staging, 0o777 & ~_umask())
     try:
         yield staging
-        for child in staging.iterdir():
-            _fsync(child)
+        for child in sorted(staging.rglob("*"), key=lambda c: len(c.parts), reverse=True):
+            _fsync(child)  # files and subfolders alike, deepest first: what the rename publishes is on disk
         os.replace(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -98,6 +98,10 @@ class ServiceSettings(Settings):
     allow_shipped_overwrite: bool = False
     # HTTP API request bodies; room for a profile at every count and length limit in plain text.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # Scheduling jobs (matchmaker.service.jobs): how often a running job's worker says it is alive, and after
+    # how long without a word another worker takes the job over.
+    job_heartbeat_seconds: float = Field(default=2.0, ge=0.1, le=600)
+    job_stale_seconds: float = Field(default=20.0, ge=1, le=3600)
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod

@@ -77,11 +77,46 @@ changes_table = Table(
     "changes",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("kind", String(16), nullable=False),  # "profile" (put or delete) or "feedback"
+    Column("kind", String(16), nullable=False),  # "profile" (put or delete), "feedback", "event" or "job"
     Column("organisation", String(64), nullable=False),
     Column("partner", String(64), nullable=True),
     Column("outcome", String(16), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+# Matchmaking events (issue 11): each event is one document, changed as a whole under its version, so a
+# change is validated against the whole event; scheduling jobs keep their state here, so any worker answers
+# for any job and a job whose worker stopped is found by its heartbeat. ``matchmaker.event_storage`` reads
+# and writes them.
+events_table = Table(
+    "events",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("data", Text, nullable=False),  # the event document (matchmaker.events.files.event_document)
+    Column("version", Integer, nullable=False),  # 1 on creation, one more on every change
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+event_jobs_table = Table(
+    "event_jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("event_id", String(64), nullable=False, index=True),
+    Column("event_version", Integer, nullable=False),
+    Column("event_data", Text, nullable=False),  # the event as it was when the job was started
+    Column("options", Text, nullable=False),  # JSON: method, time limit, candidates
+    Column("state", String(16), nullable=False, index=True),  # queued, running, done, failed
+    Column("stage", String(200), nullable=False),
+    Column("worker", String(200), nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("result", Text, nullable=True),  # JSON: the schedule document and what agendas need
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
 )
 
 
@@ -364,3 +399,8 @@ def _record(
             created_at=at,
         )
     )
+
+
+def record(connection: Connection, kind: str, subject: str) -> None:
+    """Append a write of ``kind`` about ``subject`` (an event, a job) to the change log, in the caller's transaction."""
+    _record(connection, kind, subject, datetime.now(UTC))

@@ -54,6 +54,19 @@ EXPECTED_ERRORS = {
     ("GET", "/v1/pairings/{a}/{b}"): {"404", "422", "500"},
     ("POST", "/v1/feedback"): {"400", "401", "403", "404", "413", "415", "422", "500"},
     ("GET", "/v1/reports/pairings"): {"401", "403", "404", "422", "429", "500"},
+    ("GET", "/v1/events"): {"500"},
+    ("PUT", "/v1/events/{event}"): {"400", "401", "403", "413", "415", "422", "500"},
+    ("GET", "/v1/events/{event}"): {"404", "422", "500"},
+    ("DELETE", "/v1/events/{event}"): {"401", "403", "404", "422", "500"},
+    ("PUT", "/v1/events/{event}/participants/{org}"): {"400", "401", "403", "404", "409", "413", "415", "422", "500"},
+    ("DELETE", "/v1/events/{event}/participants/{org}"): {"401", "403", "404", "409", "422", "500"},
+    ("POST", "/v1/events/{event}/requests"): {"400", "401", "403", "404", "409", "413", "415", "422", "500"},
+    ("POST", "/v1/events/{event}/requests/{by}/{to}/accept"): {"401", "403", "404", "409", "422", "500"},
+    ("POST", "/v1/events/{event}/requests/{by}/{to}/decline"): {"401", "403", "404", "409", "422", "500"},
+    ("POST", "/v1/events/{event}/schedule"): {"400", "401", "403", "404", "413", "415", "422", "500"},
+    ("GET", "/v1/jobs/{job}"): {"404", "422", "500"},
+    ("GET", "/v1/events/{event}/schedule"): {"404", "422", "500"},
+    ("GET", "/v1/events/{event}/agendas/{org}"): {"404", "422", "500"},
 }
 
 
@@ -76,6 +89,12 @@ def test_contract_states_the_vocabulary_and_the_text_rule(reader: TestClient) ->
     assert schemas["Kind"]["enum"] == vocabulary["kinds"]
     assert schemas["Tag"]["enum"] == list(vocabulary["tags"])
     assert set(schemas["ProfileIn"]["properties"]["offers"]["properties"]) == set(vocabulary["dimensions"])
+    for dimension in vocabulary["dimensions"]:  # an item declares the attributes that apply in its dimension
+        items = schemas["ProfileIn"]["properties"]["offers"]["properties"][dimension]["items"]
+        declared = schemas[items["$ref"].rsplit("/", 1)[1]]["properties"]["attributes"]["anyOf"][0]
+        expected = {n: list(a["values"]) for n, a in vocabulary["attributes"].items() if dimension in a["dimensions"]}
+        assert {n: p["items"]["enum"] for n, p in declared["properties"].items()} == expected, dimension
+        assert declared["additionalProperties"] is False
     assert "bidirectional marks, overrides and isolates" in contract["info"]["description"]
     for code in ("\\u2028-\\u202E", "\\u061C", "\\u180E", "\\u2066-\\u2069"):
         assert code in schemas["ProfileIn"]["properties"]["name"]["pattern"], code

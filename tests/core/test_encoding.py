@@ -112,3 +112,11 @@ def test_latent_states_read_an_unused_value_as_its_group() -> None:
     coder = AttributeCoder(WITH_ATTRIBUTES.attributes, {"language": ("ja", "indian-languages")})
     (attribute,) = coder.attributes
     assert attribute.state("hi") == "indian-languages" and attribute.state("ja") == "ja"
+
+
+def test_a_profile_without_items_in_a_dimension_has_no_coefficient_rows() -> None:
+    # (a registration with no offers or needs was a 500: numpy cannot reshape 0 rows to (0, -1))
+    coder = AttributeCoder(WITH_ATTRIBUTES.attributes, {"language": ("ja", "indian-languages")})
+    for side in ("offers", "needs"):
+        found = coder.coefficients(coder.of([]), side, "data")
+        assert found.shape == (0, coder.coefficient_width("data"))

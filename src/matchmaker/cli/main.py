@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from matchmaker.cli import export, profiles, rank, report, serve, synth
+from matchmaker.cli import event, export, profiles, rank, report, serve, synth
 from matchmaker.cli.context import App, CommandContext
 
 app = App(
@@ -60,5 +60,5 @@ def main(
     ctx.obj = CommandContext(profiles_dir, config)
 
 
-for group in (rank, export, profiles, report, serve, synth):
+for group in (rank, export, profiles, report, event, serve, synth):
     group.register(app)

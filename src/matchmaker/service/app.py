@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 
-from matchmaker.service import errors
+from matchmaker.service import errors, event_routes
 from matchmaker.service.contract import apply_vocabulary
 from matchmaker.service.limits import BodySizeLimit, RequestLimits
 from matchmaker.service.params import weights_pattern
@@ -74,8 +74,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     service = Service.start(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        started.state.jobs.start()  # scheduling jobs: the first sweep recovers those a stopped worker left
         yield
+        started.state.jobs.stop()
         service.close()
 
     # FastAPIOffline: the interactive docs load Swagger UI and ReDoc from the installed package, not a CDN.
@@ -92,6 +94,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.include_router(health)
     app.include_router(router)
     app.include_router(report_router)
+    event_routes.install(app)  # events, their scheduling jobs, schedules and agendas
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

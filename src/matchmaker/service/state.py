@@ -145,6 +145,8 @@ class Service:
 
     def _apply(self, change: Change) -> None:
         """Bring the population in line with one committed write (called with ``_lock`` held)."""
+        if change.kind not in ("profile", "feedback"):
+            return  # events and their jobs are read from the database by every request: nothing to apply
         current = self._snapshot.workspace
         if change.kind == "feedback":
             if change.partner is not None and change.outcome in ("declined", "agreement"):

@@ -1,0 +1,1 @@
+"""Matchmaking events: the event model and the meeting scheduler (pure: data in, data out)."""
