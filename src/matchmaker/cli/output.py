@@ -90,7 +90,7 @@ def _partner_table(title: str, matches: list[Match]) -> Table:
 def print_partners(found: PartnerList) -> None:
     profile, settings, matches = found.organisation, found.settings, found.partners
     title = f"Partners for {profile.name} ({profile.id}, {profile.country})"
-    out.print(_partner_table(f"{title} - {settings.combiner} mean of both directions", matches))
+    out.print(_partner_table(f"{title} - both directions combined by {settings.combiner}", matches))
     if not matches:
         out.print(f"No partner has a positive score: {found.empty_because or 'no score is above 0'}.", markup=False)
     if found.enablers:
@@ -123,7 +123,9 @@ def print_pairs(found: PairList) -> None:
             )
         return table
 
-    out.print(pair_table(f"Best pairings ({found.settings.combiner} mean of both directions)", found.pairs, "a", "b"))
+    out.print(
+        pair_table(f"Best pairings (both directions combined by {found.settings.combiner})", found.pairs, "a", "b")
+    )
     if found.enablers:
         title = "Programmes and funders that can support them"
         out.print(pair_table(title, found.enablers, "organisation", "programme or funder"))
@@ -135,7 +137,7 @@ def print_explanation(found: Explanation) -> None:
     out.print(f"[bold]{a.name} ({a.id}) x {b.name} ({b.id})[/bold]: score {match.score:.3f}", highlight=False)
     out.print(
         f"  {a.id} -> {b.id}: {match.a_to_b:.3f}   {b.id} -> {a.id}: {match.b_to_a:.3f}   "
-        f"{settings.combiner} mean: {match.reciprocal:.3f}",
+        f"combined by {settings.combiner}: {match.reciprocal:.3f}",
         highlight=False,
     )
     out.print(
