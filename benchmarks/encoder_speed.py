@@ -61,13 +61,15 @@ def registration(count: int) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
     from matchmaker.service import create_app
-    from matchmaker.settings import load_settings
+    from matchmaker.settings import load_service_settings
 
     def claim(text: str, strength: int = 2) -> dict[str, Any]:
         return {"description": text, "strength": strength, "evidence": {"background": "benchmark attendee"}}
 
     with tempfile.TemporaryDirectory() as folder:
-        settings = load_settings(database=Path(folder) / "m.db", api_keys=["k"], cache_dir=Path(folder) / "cache")
+        settings = load_service_settings(
+            database=Path(folder) / "m.db", api_keys=["k"], cache_dir=Path(folder) / "cache"
+        )
         with TestClient(create_app(settings)) as client:
             timings, ranking = [], []
             start = load()
