@@ -56,7 +56,7 @@ from threadpoolctl import threadpool_info, threadpool_limits  # type: ignore[imp
 
 from matchmaker.application.workspace import fit_population
 from matchmaker.core.population import Population
-from matchmaker.core.scoring import kernels
+from matchmaker.core.scoring import COMBINERS, kernels
 from matchmaker.core.scoring.buffers import Workspace
 from matchmaker.core.scoring.execution import available_workers, block_rows_for, tiles_of
 from matchmaker.core.scoring.formula import NOISE
@@ -208,6 +208,7 @@ def analyst(population: Population, top: int, rows: int | None = None, block: in
     sectors = dense(m.sectors).astype(offers[0].dtype)
     countries = population.context.countries
     s, x, (bx, by) = settings.sector_weight, settings.cross_border_weight, settings.bridge
+    combine = COMBINERS[settings.combiner]
     n = len(population)
     asked = n if rows is None else min(n, rows)
     best = np.full((asked, top), -1, dtype=np.int64)
@@ -216,7 +217,7 @@ def analyst(population: Population, top: int, rows: int | None = None, block: in
         ab = sum(np.minimum(offers[d][block_rows] @ needs[d].T, 1.0) * shares[None, :, d] for d in dims)
         ba = sum(np.minimum(needs[d][block_rows] @ offers[d].T, 1.0) * shares[block_rows, d, None] for d in dims)
         ab, ba = np.where(ab >= NOISE, ab, 0.0), np.where(ba >= NOISE, ba, 0.0)  # below the noise floor: 0
-        score = np.divide(2 * ab * ba, ab + ba, out=np.zeros_like(ab), where=(ab + ba) > 0)
+        score = combine(ab, ba)  # the configured rule (the registry's numpy function)
         cross = ((countries[block_rows, None] == bx) & (countries[None, :] == by)) | (
             (countries[block_rows, None] == by) & (countries[None, :] == bx)
         )
@@ -267,6 +268,7 @@ def naive(population: Population, top: int) -> tuple[float, pd.DataFrame, pd.Dat
     weights = [settings.weight(d) for d in population.dimensions]
     countries = population.context.countries.tolist()
     s, x, (bx, by) = settings.sector_weight, settings.cross_border_weight, settings.bridge
+    combine = COMBINERS[settings.combiner]
 
     def directed(giver: int, taker: int) -> float:
         total = sum(weights[d] * mass[taker][d] for d in dims)
@@ -280,7 +282,7 @@ def naive(population: Population, top: int) -> tuple[float, pd.DataFrame, pd.Dat
 
     def score(a: int, b: int) -> float:
         ab, ba = directed(a, b), directed(b, a)
-        reciprocal = 2 * ab * ba / (ab + ba) if ab + ba > 0 else 0.0
+        reciprocal = float(combine(np.array([ab]), np.array([ba]))[0])  # the configured rule, per pair
         cross = {countries[a], countries[b]} == {bx, by}
         return reciprocal * (1 + s * float(sectors[a] @ sectors[b]) + x * cross) / (1 + s + x)
 
