@@ -280,17 +280,18 @@ def naive(population: Population, top: int) -> tuple[float, pd.DataFrame, pd.Dat
         directed = gained / total if total > 0 else 0.0
         return directed if directed >= NOISE else 0.0  # the model's rule: below the noise floor is 0
 
-    def score(a: int, b: int) -> float:
-        ab, ba = directed(a, b), directed(b, a)
-        reciprocal = float(combine(np.array([ab]), np.array([ba]))[0])  # the configured rule, per pair
+    def directed_pair(a: int, b: int) -> tuple[int, int, float, float, float]:
         cross = {countries[a], countries[b]} == {bx, by}
-        return reciprocal * (1 + s * float(sectors[a] @ sectors[b]) + x * cross) / (1 + s + x)
+        bonus = (1 + s * float(sectors[a] @ sectors[b]) + x * cross) / (1 + s + x)
+        return a, b, directed(a, b), directed(b, a), bonus
 
     start = time.perf_counter()
     n = len(population)
     frame = pd.DataFrame(
-        [(a, b, score(a, b)) for a in range(n) for b in range(n) if a != b], columns=["a", "b", "score"]
+        [directed_pair(a, b) for a in range(n) for b in range(n) if a != b], columns=["a", "b", "ab", "ba", "bonus"]
     )
+    # the configured rule (the registry's function) over every pair at once
+    frame["score"] = combine(frame.ab.to_numpy(), frame.ba.to_numpy()) * frame.bonus.to_numpy()
     frame = frame[frame.score > 0]
     partners = frame.sort_values(["a", "score", "b"], ascending=[True, False, True]).groupby("a").head(top)
     pairs = frame[frame.a < frame.b].sort_values(["score", "a", "b"], ascending=[False, True, True]).head(top)

@@ -100,6 +100,8 @@ def on(client: Any) -> Any:
 
 
 @pytest.mark.slow
+# The LocalCluster's threads use the random module while hypothesis draws; the strategy itself does not.
+@pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )

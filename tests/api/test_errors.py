@@ -125,3 +125,14 @@ def test_cors_origins_from_configuration(make_app: Callable[..., FastAPI], origi
         simple = client.get("/v1/organisations", headers={"Origin": origin})
     assert (preflight.headers.get("access-control-allow-origin") == origin) is allowed
     assert (simple.headers.get("access-control-allow-origin") == origin) is allowed
+
+
+def test_an_unknown_query_parameter_is_named_with_the_accepted_ones(client: TestClient) -> None:
+    # a misspelt filter would otherwise be ignored and the answer look filtered
+    response = client.get("/v1/organisations/highreso/partners", params={"cross_boarder": "true"})
+    assert response.status_code == 422
+    assert (
+        "unknown query parameter 'cross_boarder'; accepted: combiner, country, cross_border,"
+        in response.json()["detail"]
+    )
+    assert client.get("/v1/organisations/highreso/partners", params={"cross_border": "true"}).status_code == 200

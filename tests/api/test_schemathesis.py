@@ -13,6 +13,7 @@ coverage phase sends anyway is checked to be such a 422.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from matchmaker.core.events.errors import EventError
 from matchmaker.core.events.model import event_from_data
 from matchmaker.service import create_app
 from matchmaker.service.event_schemas import EventIn
+from matchmaker.service.schemas import ID_PATTERN
 from tests.api.support import AUTH, KEY, SHIPPED, TestClient, settings
 
 EVENT = "partnering-day"  # the id of the contract's examples
@@ -153,11 +155,15 @@ def _schema(app: FastAPI, *, only: set[str] | None = None) -> Any:
     @schema.hook
     def map_body(_: Any, body: Any) -> Any:
         # A relation must name an organisation of the population, which a schema cannot state (it names a
-        # registered attendee as well as a shipped one): each generated relation names a shipped one.
+        # registered attendee as well as a shipped one): each generated relation names a shipped one. An
+        # id the schema refuses is left as it is, so a negative case stays negative (and is refused).
         if isinstance(body, dict) and isinstance(body.get("relations"), list):
             body["relations"] = body["relations"][: len(RELATION_TARGETS)]
             for relation, org in zip(body["relations"], RELATION_TARGETS, strict=False):
-                if isinstance(relation, dict) and "org" in relation:
+                valid = (
+                    isinstance(relation, dict) and re.fullmatch(ID_PATTERN, str(relation.get("org", ""))) is not None
+                )
+                if valid:
                     relation["org"] = org
         return body
 

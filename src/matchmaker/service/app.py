@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
@@ -16,7 +16,7 @@ from fastapi_offline import FastAPIOffline
 from matchmaker.service import errors, event_routes
 from matchmaker.service.contract import apply_vocabulary
 from matchmaker.service.limits import BodySizeLimit, RequestLimits
-from matchmaker.service.params import weights_pattern
+from matchmaker.service.params import refuse_unknown_query_parameters, weights_pattern
 from matchmaker.service.report_routes import router as report_router
 from matchmaker.service.routes import health, router
 from matchmaker.service.schemas import TEXT_RULE
@@ -89,6 +89,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         redirect_slashes=False,
         default_response_class=errors.JSONBody,
         static_url=DOCS_ASSETS,
+        dependencies=[Depends(refuse_unknown_query_parameters)],  # a misspelt filter is an error, not ignored
     )
     app.state.service = service
     app.include_router(health)

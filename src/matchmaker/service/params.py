@@ -11,6 +11,7 @@ import re
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from matchmaker.application.queries import MAX_BONUS_WEIGHT, WEIGHT_NUMBER, PartnersQuery, ScoringOverrides
 from matchmaker.core.defaults import DEFAULT_ENABLERS, DEFAULT_SECTOR_WEIGHT, DEFAULT_TOP, MAX_ENABLERS, MAX_TOP
@@ -162,3 +163,46 @@ async def partner_options(
 
 
 PartnerOptions = Annotated[PartnersQuery, Depends(partner_options)]
+
+
+def _declared_query_parameters(request: Request) -> frozenset[str] | None:
+    """The query parameters the contract declares for this request's operation (None: not in the contract)."""
+    template = getattr(request.scope.get("route"), "path_format", None)
+    method = "get" if request.method == "HEAD" else request.method.lower()
+    known: dict[tuple[str | None, str], frozenset[str] | None] = request.app.state.__dict__.setdefault(
+        "query_parameters", {}
+    )
+    if (template, method) not in known:
+        operation = request.app.openapi().get("paths", {}).get(template, {}).get(method)
+        known[(template, method)] = (
+            None
+            if operation is None
+            else frozenset(p["name"] for p in operation.get("parameters", []) if p.get("in") == "query")
+        )
+    return known[(template, method)]
+
+
+def refuse_unknown_query_parameters(request: Request) -> None:
+    """A query parameter the operation does not declare is a 422 that names it and lists the accepted ones.
+
+    A misspelt filter (``?cross_boarder=true``) would otherwise be ignored, and the answer look filtered.
+    """
+    if not request.query_params:
+        return
+    accepted = _declared_query_parameters(request)
+    if accepted is None:
+        return
+    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in accepted]
+    if unknown:
+        listed = ", ".join(sorted(accepted)) or "none"
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", name),
+                    "msg": f"unknown query parameter {name!r}; accepted: {listed}",
+                    "input": request.query_params[name],
+                }
+                for name in unknown
+            ]
+        )
