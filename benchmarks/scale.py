@@ -458,8 +458,16 @@ def run_size(
             (rows[m.a.id], rows[m.b.id]) for m in ours
         ]
         theirs = {a: list(group.b) for a, group in partners.groupby("a")}
-        out["naive_same_top_partners"] = all(
-            [int(j) for j in index[a] if j >= 0] == theirs.get(a, []) for a in range(n)
+        their_scores = {a: group.score.to_numpy() for a, group in partners.groupby("a")}
+        differing = [a for a in range(n) if [int(j) for j in index[a] if j >= 0] != theirs.get(a, [])]
+        out["naive_same_top_partners"] = not differing
+        # a row whose lists differ only in the order (or the choice at the k-th place) of partners whose
+        # scores agree to 1e-12 is a tie broken by the last bit of a sum, not a disagreement
+        out["naive_partner_rows_differing"] = len(differing)
+        out["naive_partner_rows_differing_beyond_ties"] = sum(
+            1
+            for a in differing
+            if not np.allclose(np.sort(scores[a][index[a] >= 0])[::-1], their_scores.get(a, np.zeros(0)), atol=1e-12)
         )
         out["naive_max_score_difference"] = float(np.max(np.abs(best_pairs.score.to_numpy() - [m.score for m in ours])))
         log(
