@@ -72,14 +72,17 @@ PLAIN = {
 ATTENDEES = {"sakura-factory": JAPANESE, "bharat-voice": HINDI, "pune-clinics": PLAIN}
 
 
+def profiles_with(target: Path, orgs: list[str]) -> Path:
+    """The shipped profiles with these attendees written beside them, as a programme would load them."""
+    shutil.copytree(default_profiles_dir(), target)
+    for org_id in orgs:
+        (target / f"{org_id}.yaml").write_text(yaml.safe_dump({"id": org_id, **ATTENDEES[org_id]}, allow_unicode=True))
+    return target
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped profiles with the three attendees written beside them, as a programme would load them."""
-    target = tmp_path_factory.mktemp("attendees") / "profiles"
-    shutil.copytree(default_profiles_dir(), target)
-    for org_id, body in ATTENDEES.items():
-        (target / f"{org_id}.yaml").write_text(yaml.safe_dump({"id": org_id, **body}, allow_unicode=True))
-    return target
+    return profiles_with(tmp_path_factory.mktemp("attendees") / "profiles", list(ATTENDEES))
 
 
 def cli_partners(folder: Path, org: str) -> dict[str, Any]:
@@ -111,14 +114,6 @@ def api_partners(tmp_path: Path, org: str) -> tuple[dict[str, Any], dict[str, An
         assert got.status_code == 200, got.text
         restarted: dict[str, Any] = got.json()
     return registered, restarted
-
-
-def folder_with(tmp_path: Path, org: str) -> Path:
-    """The shipped profiles and this one attendee, as the API's population is after a restart."""
-    target = tmp_path / "profiles"
-    shutil.copytree(default_profiles_dir(), target)
-    (target / f"{org}.yaml").write_text(yaml.safe_dump({"id": org, **ATTENDEES[org]}, allow_unicode=True))
-    return target
 
 
 def ids(found: dict[str, Any], top: int = 5) -> list[str]:
@@ -167,7 +162,7 @@ def test_attendees_get_the_same_partners_from_the_api(tmp_path: Path, org: str) 
     registered, restarted = api_partners(tmp_path, org)
     CHECKS[org](registered)
     CHECKS[org](restarted)
-    cli = cli_partners(folder_with(tmp_path, org), org)
+    cli = cli_partners(profiles_with(tmp_path / "profiles", [org]), org)  # as after a restart
     assert [(p["id"], p["score"]) for p in restarted["partners"]] == [(p["id"], p["score"]) for p in cli["partners"]]
 
 

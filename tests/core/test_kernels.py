@@ -187,6 +187,4 @@ def test_choosing_a_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_numba_kernel_computes_every_registered_combiner() -> None:
     # A new combiner without its numba twin would silently leave large populations on the numpy kernel.
-    from matchmaker.core.scoring.kernels_numba import COMBINER_CODES
-
-    assert set(COMBINER_CODES) == set(COMBINERS)
+    assert set(kernels.COMBINER_CODES) == set(COMBINERS)

@@ -93,7 +93,10 @@ def organisations(profiles: str) -> list[str]:
 def shipped_snapshot(profiles: str, parts: set[str] | None = None) -> dict[str, Any]:
     """The shipped profiles' snapshot; ``parts`` (names of its top-level keys) takes only those."""
     ids = organisations(profiles)
-    wanted = (lambda part: part in parts) if parts is not None else (lambda part: True)
+
+    def wanted(part: str) -> bool:
+        return parts is None or part in parts
+
     out: dict[str, Any] = {}
     for name, flags in VARIANTS.items():
         if wanted(name):

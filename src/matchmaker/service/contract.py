@@ -81,7 +81,7 @@ def _item_in(item: dict[str, Any], vocabulary: Vocabulary, dimension: str) -> di
             "type": "array",
             "items": {"type": "string", "enum": list(spec.values)},
             "minItems": 1,
-            "maxItems": declared["patternProperties"][next(iter(declared["patternProperties"]))]["maxItems"],
+            "maxItems": next(iter(declared["patternProperties"].values()))["maxItems"],
         }
         for name, spec in vocabulary.attributes.items()
         if dimension in spec.dimensions

@@ -73,7 +73,9 @@ def choose_kernel(name: str, n: int, settings: ScoringSettings) -> str:
     return name
 
 
-_BUILT_IN_COMBINERS = ("harmonic", "geometric", "arithmetic", "min", "stronger-led", "sqrt-mean")
+# The combiners the numba kernel computes, and the code its loops branch on (importable without numba).
+COMBINER_CODES = {"harmonic": 0, "geometric": 1, "arithmetic": 2, "min": 3, "stronger-led": 4, "sqrt-mean": 5}
+_BUILT_IN_COMBINERS = tuple(COMBINER_CODES)
 
 
 def block_scores(

@@ -23,15 +23,11 @@ from typing import Any
 import numba
 import numpy as np
 
-HARMONIC, GEOMETRIC, ARITHMETIC, MINIMUM, STRONGER_LED, SQRT_MEAN = 0, 1, 2, 3, 4, 5
-COMBINER_CODES = {
-    "harmonic": HARMONIC,
-    "geometric": GEOMETRIC,
-    "arithmetic": ARITHMETIC,
-    "min": MINIMUM,
-    "stronger-led": STRONGER_LED,
-    "sqrt-mean": SQRT_MEAN,
-}
+from matchmaker.core.scoring.kernels import COMBINER_CODES
+
+HARMONIC, GEOMETRIC, ARITHMETIC, MINIMUM, STRONGER_LED, SQRT_MEAN = (
+    COMBINER_CODES[name] for name in ("harmonic", "geometric", "arithmetic", "min", "stronger-led", "sqrt-mean")
+)
 
 # error_model="numpy": no zero-division checks in the loops (no division here can be by zero). fastmath "nnan"
 # only: the values are never NaN, so min/max selections become vector min/max instructions; nothing is
