@@ -107,12 +107,33 @@ def registrations(n: int, seed: int = 2) -> list[bytes]:
     return bodies
 
 
+TEXT_VARIANTS = 20  # wordings of each shipped item in a synthetic population
+
+
+def _variants(profiles: Sequence[Profile], words: list[str], rng: random.Random) -> dict[tuple[str, str], list[str]]:
+    """``TEXT_VARIANTS`` wordings of every shipped item description (keyed by profile id and description)."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for profile in profiles:
+        for *_, item in profile.iter_items():
+            found[(profile.id, item.description)] = [
+                f"{item.description[:280]} {' '.join(rng.sample(words, 2))}"[:300] for _ in range(TEXT_VARIANTS)
+            ]
+    return found
+
+
 def synthetic_folder(n: int, out: Path, seed: int = 0) -> Path:
-    """A profile folder of ``n`` organisations derived from the shipped ones (deterministic for ``seed``)."""
+    """A profile folder of ``n`` organisations derived from the shipped ones (deterministic for ``seed``).
+
+    Each item takes one of ``TEXT_VARIANTS`` wordings of its shipped item, chosen per organisation and
+    item: every organisation differs, and a population has a few thousand distinct texts (about 5,000),
+    as a real one of attendees describing similar assets would, not one per item (a cold embedding of
+    100,000 texts takes most of an hour here).
+    """
     source = default_profiles_dir()
     shipped = load_folder(source).profiles
     words = _words(shipped)
     rng = random.Random(seed)
+    variants = _variants(shipped, words, random.Random(seed + 1))
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(source / "_vocabulary.yaml", out / "_vocabulary.yaml")
     for k in range(n):
@@ -123,7 +144,10 @@ def synthetic_folder(n: int, out: Path, seed: int = 0) -> Path:
             data.pop(field, None)
         data["country"] = rng.choice(("JP", "IN", data["country"]))
         data["presence"] = sorted({data["country"], *data.get("presence", [])})
-        _vary(data, words, rng)
+        for side in ("offers", "needs"):
+            for items in data.get(side, {}).values():
+                for item in items:
+                    item["description"] = rng.choice(variants[(base.id, item["description"])])
         (out / f"{data['id']}.yaml").write_text(
             yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )
@@ -136,9 +160,28 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def warm_cache(profiles: Path, cache: Path) -> float:
+    """Embed every text of the population into ``cache`` in this process (all cores); seconds taken.
+
+    The server's workers then start from a warm cache, as a restarted server does: each would
+    otherwise embed the same texts at once on one core.
+    """
+    from matchmaker.application.workspace import fit_population
+    from matchmaker.embedding import encoder_choice
+    from matchmaker.settings import load_settings
+
+    started = time.perf_counter()
+    settings = load_settings(cache_dir=cache, embedding_threads=os.cpu_count() or 1)
+    population = load_folder(profiles)
+    fit_population(population.profiles, population.vocabulary, encoding=encoder_choice(settings))
+    return time.perf_counter() - started
+
+
 @contextmanager
-def running_server(profiles: Path, workdir: Path, workers: int) -> Iterator[tuple[str, float, psutil.Process]]:
-    """``matchmaker --profiles PROFILES serve --workers N`` on a free loopback port.
+def running_server(
+    profiles: Path, workdir: Path, workers: int, cache: Path
+) -> Iterator[tuple[str, float, psutil.Process]]:
+    """``matchmaker --profiles PROFILES serve --workers N`` on a free loopback port, embedding cache ``cache``.
 
     Yields its URL, its startup seconds (until every worker answers) and its process.
     """
@@ -146,6 +189,7 @@ def running_server(profiles: Path, workdir: Path, workers: int) -> Iterator[tupl
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATCHMAKER_")}
     env["MATCHMAKER_DATABASE"] = str(workdir / "bench.db")
     env["MATCHMAKER_API_KEYS"] = KEY
+    env["MATCHMAKER_CACHE_DIR"] = str(cache)
     command = [
         sys.executable,
         "-c",
@@ -508,7 +552,29 @@ async def measure(url: str, process: psutil.Process, ids: list[str], args: argpa
             process,
             mixed_loop(port, targets, bodies, args.mixed_rate, args.write_share, args.duration, args.timeout),
         )
+        found["open_loop_mixed"]["embedding"] = await embedding_drain(url)
     return found
+
+
+async def embedding_drain(url: str, limit_s: float = 300.0) -> dict[str, Any]:
+    """How long after the load the registrations' texts were all embedded (``embedding_backlog`` 0).
+
+    Each ``/healthz`` goes over a new connection, so it reaches either worker; the backlog counts as
+    drained when ten answers in a row say 0.
+    """
+    started = time.perf_counter()
+    backlogs: list[int] = []
+    zeros = 0
+    while zeros < 10 and time.perf_counter() - started < limit_s:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            backlog = int((await client.get("/healthz")).json().get("embedding_backlog", 0))
+        backlogs.append(backlog)
+        zeros = zeros + 1 if backlog == 0 else 0
+        await asyncio.sleep(0.1)
+    return {
+        "backlog_at_end_of_load": backlogs[0] if backlogs else None,
+        "drained_after_s": round(time.perf_counter() - started, 1) if zeros >= 10 else None,
+    }
 
 
 def main() -> None:
@@ -524,6 +590,9 @@ def main() -> None:
     parser.add_argument("--mixed-rate", type=float, default=100.0, help="mixed open-loop requests per second")
     parser.add_argument("--write-share", type=float, default=0.1, help="share of writes in the mixed load")
     parser.add_argument("--phases", nargs="+", choices=PHASES, help=f"only these phases (default: {' '.join(PHASES)})")
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="embedding cache to warm and serve from (default: a fresh one)"
+    )
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="matchmaker-bench-") as tmp:
@@ -532,10 +601,18 @@ def main() -> None:
             workdir.mkdir()
             folder = default_profiles_dir() if size == "shipped" else synthetic_folder(int(size), workdir / "profiles")
             ids = sorted(p.stem for p in folder.glob("*.yaml") if not p.name.startswith("_"))
-            with running_server(folder, workdir, args.workers) as (url, startup, process):
+            cache = args.cache_dir or workdir / "cache"
+            warm_up = warm_cache(folder, cache)
+            with running_server(folder, workdir, args.workers, cache) as (url, startup, process):
                 numbers = asyncio.run(measure(url, process, ids, args))
             results.append(
-                {"population": size, "organisations": len(ids), "server_startup_s": round(startup, 1), **numbers}
+                {
+                    "population": size,
+                    "organisations": len(ids),
+                    "cache_warm_up_s": round(warm_up, 1),
+                    "server_startup_s": round(startup, 1),
+                    **numbers,
+                }
             )
     at_target = [r for r in results if r["organisations"] == TARGET["organisations"]]
     met = (

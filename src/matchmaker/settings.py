@@ -96,6 +96,9 @@ class ServiceSettings(Settings):
     api_keys: TextList = Field(default_factory=list)
     cors_origins: TextList = Field(default_factory=list)
     allow_shipped_overwrite: bool = False
+    # A registration's new texts: embedded in the background after it is answered (ranked from its
+    # words and tags meanwhile), or before it is answered ("inline": slower, complete at once).
+    registration_embedding: Literal["background", "inline"] = "background"
     # HTTP API request bodies; room for a profile at every count and length limit in plain text.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     # Scheduling jobs (matchmaker.service.jobs): how often a running job's worker says it is alive, and after

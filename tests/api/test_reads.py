@@ -15,7 +15,13 @@ from tests.api.support import SHIPPED, TestClient, attendee, cli_json
 def test_healthz(reader: TestClient) -> None:
     response = reader.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "organisations": len(SHIPPED), "registered": 0, "database": "sqlite"}
+    assert response.json() == {
+        "status": "ok",
+        "organisations": len(SHIPPED),
+        "registered": 0,
+        "database": "sqlite",
+        "embedding_backlog": 0,
+    }
 
 
 def test_vocabulary_lists_what_a_profile_may_use(reader: TestClient) -> None:

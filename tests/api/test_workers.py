@@ -38,12 +38,12 @@ def _partner_ids(service: Service, org: str) -> list[str]:
 def test_a_profile_put_by_one_process_is_in_the_others_next_answer(two: tuple[Service, Service]) -> None:
     writer, reader = two
     mirror = writer.profile_from_body("mirror-co", mirror_of("highreso"))
-    assert writer.put(mirror) is True
+    assert writer.put(mirror).created is True
     assert _partner_ids(reader, "highreso")[0] == "mirror-co"
     assert reader.population.resolve("mirror-co") == mirror
 
     changed = writer.profile_from_body("mirror-co", {**mirror_of("highreso"), "name": "Mirror Renamed"})
-    assert writer.put(changed) is False
+    assert writer.put(changed).created is False
     assert reader.population.resolve("mirror-co").name == "Mirror Renamed"
 
     reader.delete("mirror-co")  # the other way round: the reader knows it is registered
@@ -66,7 +66,7 @@ def test_a_retried_put_from_another_process_keeps_the_population_version(two: tu
     body = first.profile_from_body("acme-robotics", attendee())
     first.put(body)
     version = second.snapshot().version
-    assert first.put(body) is False  # identical: logged, but nothing to change
+    assert first.put(body).created is False  # identical: logged, but nothing to change
     assert second.snapshot().version == version
 
 

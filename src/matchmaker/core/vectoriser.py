@@ -22,6 +22,7 @@ from matchmaker.core.encoding import (
     Encoder,
     EncoderInputs,
     ItemAttributes,
+    deferred_texts,
 )
 from matchmaker.core.encoding.attributes import tensor
 from matchmaker.core.encoding.hybrid import ConceptEncoder
@@ -310,8 +311,13 @@ class ProfileVectoriser:
         it can meet nothing (only punctuation, say, or a language the encoder cannot read)."""
         vectors = self.transform_items(items)
         if sp.issparse(vectors):
-            return np.asarray(np.diff(sp.csr_matrix(vectors).indptr) == 0)
-        return np.asarray(~np.asarray(vectors).any(axis=1))
+            zero = np.asarray(np.diff(sp.csr_matrix(vectors).indptr) == 0)
+        else:
+            zero = np.asarray(~np.asarray(vectors).any(axis=1))
+        pending = deferred_texts()
+        if pending:  # not embedded yet: whether the model reads it is not known
+            zero &= np.array([i.description not in pending for i in items], dtype=bool)
+        return zero
 
     def item_attributes(self, items: Sequence[Item]) -> ItemAttributes:
         """The attribute values (declared or inferred) and veto coefficients of ``items``."""
@@ -338,19 +344,21 @@ class ProfileVectoriser:
         keys = [(i.description, i.tags) for i in unique]
         rows = cache.get(keys)
         missing = [k for k, row in enumerate(rows) if row is None]
+        if not missing:
+            return _stack(rows, width, sparse)
+        computed = self.encoder_.transform([unique[k] for k in missing])
+        pending = deferred_texts()
+        # Rows of texts left unembedded (``embedding_deferred``) are provisional: used, never kept.
+        kept = [p for p, k in enumerate(missing) if not pending or unique[k].description not in pending]
+        cache.put([keys[missing[p]] for p in kept], computed if len(kept) == len(missing) else computed[kept])
         if len(missing) == len(rows):
-            computed = self.encoder_.transform(unique)
-            cache.put(keys, computed)
             return computed
-        if missing:
-            computed = self.encoder_.transform([unique[k] for k in missing])
-            cache.put([keys[k] for k in missing], computed)
-            for position, k in enumerate(missing):
-                if sparse:
-                    start, stop = computed.indptr[position], computed.indptr[position + 1]
-                    rows[k] = (computed.indices[start:stop], computed.data[start:stop])
-                else:
-                    rows[k] = computed[position]
+        for position, k in enumerate(missing):
+            if sparse:
+                start, stop = computed.indptr[position], computed.indptr[position + 1]
+                rows[k] = (computed.indices[start:stop], computed.data[start:stop])
+            else:
+                rows[k] = computed[position]
         return _stack(rows, width, sparse)
 
     # -- organisations ---------------------------------------------------------------------------
@@ -401,6 +409,11 @@ class ProfileVectoriser:
         weight_dtype = LATENT_DTYPE if latent else np.float64
 
         def aggregate(block: int) -> Matrix:
+            dimension = self.dimensions_[block // 2]
+            if not rows[block]:  # no item here (most blocks of one newcomer): zeros, without the sparse algebra
+                wide = self.attributes_.coefficient_width(dimension) if attributes is not None else 1
+                shape = (len(profiles), vectors.shape[1] * wide)
+                return np.zeros(shape, dtype=LATENT_DTYPE) if latent else sp.csr_matrix(shape, dtype=np.float64)
             w = sp.csr_matrix(
                 (np.asarray(weights[block], dtype=weight_dtype), (rows[block], cols[block])),
                 shape=(len(profiles), len(unique)),
@@ -409,7 +422,6 @@ class ProfileVectoriser:
                 totals = np.asarray(w.sum(axis=1)).ravel()
                 scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
                 w = sp.diags(scale.astype(weight_dtype)) @ w
-            dimension = self.dimensions_[block // 2]
             side: Side = "needs" if block % 2 else "offers"
             if attributes is None or self.attributes_.coefficient_width(dimension) == 1:
                 out = w @ vectors

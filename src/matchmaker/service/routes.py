@@ -37,6 +37,9 @@ from matchmaker.views import explanation_view, pairs_view, partners_view, profil
 
 health = APIRouter(tags=["service"], route_class=StrictJSONRoute)
 WARNINGS_HEADER = "X-Matchmaker-Warnings"
+# On a registration whose new texts are embedded in the background: ranked from its words and tags until
+# then (``embedding_backlog`` in /healthz counts what is left).
+EMBEDDING_HEADER = "X-Matchmaker-Embedding"
 router = APIRouter(prefix="/v1", route_class=StrictJSONRoute)
 
 
@@ -53,6 +56,7 @@ def healthz(service: ServiceDep) -> Response:
             "organisations": len(service.population),
             "registered": len(service.registered),
             "database": service.store.backend,
+            "embedding_backlog": service.backfill.backlog,
         }
     )
 
@@ -123,12 +127,15 @@ def get_organisation(org: OrgRef, service: ServiceDep) -> Response:
 def put_organisation(org: OrgId, body: Annotated[ProfileIn, Body()], service: ServiceDep) -> Response:
     """Register or replace an attendee's profile (idempotent); it is ranked from the next request on."""
     profile = service.profile_from_body(org, body.model_dump())
-    created = service.put(profile)
+    registration = service.put(profile)
     # Items the encoder cannot read are accepted (they meet nothing) and named in a header, so the
     # response body keeps its shape: "offers.data[0]: the hybrid encoder cannot read this item ...".
-    warnings = service.population.reading_warnings(profile)
-    headers = {WARNINGS_HEADER: " | ".join(f"{w.field}: {w.message}" for w in warnings)} if warnings else None
-    return JSONBody(profile_view(profile), status_code=201 if created else 200, headers=headers)
+    headers = {}
+    if registration.warnings:
+        headers[WARNINGS_HEADER] = " | ".join(f"{w.field}: {w.message}" for w in registration.warnings)
+    if registration.embedding_pending:
+        headers[EMBEDDING_HEADER] = "pending"
+    return JSONBody(profile_view(profile), status_code=201 if registration.created else 200, headers=headers or None)
 
 
 @router.delete(

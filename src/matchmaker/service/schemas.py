@@ -249,3 +249,4 @@ class HealthOut(_Strict):
     organisations: int
     registered: int
     database: str
+    embedding_backlog: int = Field(description="registrations in this process whose texts are still being embedded")

@@ -5,6 +5,10 @@ built from the current one with :meth:`Population.with_profile` or :meth:`Popula
 (no refit of the vectoriser), under a lock so writes apply in commit order. Readers take the current
 population once per request and never see a half-applied write.
 
+A registration is answered once committed and ranked at once from its words and tags; its new texts
+are embedded in the background (:mod:`matchmaker.service.backfill`) and its complete vectors swapped in
+when they are ready (``registration_embedding = "inline"`` embeds them before answering instead).
+
 Every write also appends to the database's change log. Each request first reads the log's latest id
 and applies any write it has not seen, so several server processes on one database (``matchmaker
 serve --workers N``, or several hosts on PostgreSQL) all answer the next request with it.
@@ -22,6 +26,7 @@ from typing import Any, TypeVar
 
 from matchmaker.application.workspace import Workspace, fit_population, roles_of
 from matchmaker.assembly import exclusions_of, population_profiles, profile_set_of, registered_profiles, stored_profile
+from matchmaker.core.encoding import embedding_deferred
 from matchmaker.core.errors import MatchmakerError, Problem, ProfileError, UnknownOrganisation
 from matchmaker.core.population import Population
 from matchmaker.core.profile import Profile, Vocabulary, vocabulary_problems
@@ -29,6 +34,7 @@ from matchmaker.core.profile_set import ProfileSet
 from matchmaker.core.relations import relation_problems
 from matchmaker.embedding import encoder_choice
 from matchmaker.loading import parse_profile
+from matchmaker.service.backfill import Backfill
 from matchmaker.settings import ServiceSettings
 from matchmaker.storage import Change, Feedback, Store
 
@@ -45,6 +51,17 @@ class ReportBusy(MatchmakerError):
 
 class ShippedProfile(MatchmakerError):
     """A write to a profile shipped with the service, which configuration does not allow."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a registration did: ``created`` (a new id), ``embedding_pending`` (some of its texts are
+    embedded in the background: it is ranked from its words and tags until then), and ``warnings``
+    for items the encoder cannot read."""
+
+    created: bool
+    embedding_pending: bool
+    warnings: list[Problem]
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,8 @@ class Service:
         self._cache_lock = threading.Lock()
         self._reports: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
         self._rendering_report = threading.Lock()  # one report at a time: each costs seconds of CPU
+        self._own_writes: set[str] = set()  # profiles this process has committed and not applied yet
+        self.backfill = Backfill(self._unembedded, self._embed, self._complete)
         # Read before the data: a write committed in between is applied again by ``_catch_up`` (harmless).
         self._applied = store.last_change()
         registered = registered_profiles(store, self.vocabulary)
@@ -158,6 +177,8 @@ class Service:
                 self._swap(current.with_exclusions(exclusions))
             return
         org_id = change.organisation
+        own = org_id in self._own_writes
+        self._own_writes.discard(org_id)
         stored = self.store.get_profile(org_id)
         profile = stored_profile(org_id, stored, self.vocabulary) if stored is not None else None
         population = current.population
@@ -165,7 +186,7 @@ class Service:
             self.registered.add(org_id)
             row = population.index.get(org_id)
             if row is None or population.profiles[row] != profile:
-                self._swap(current.with_profile(profile))
+                self._register(current, profile, own=own)
             return
         self.registered.discard(org_id)
         shipped = self.shipped.get(org_id)
@@ -173,6 +194,38 @@ class Service:
             self._swap(current.with_profile(shipped))
         elif org_id in population.index:
             self._swap(current.without(org_id))
+
+    def _register(self, current: Workspace, profile: Profile, *, own: bool) -> None:
+        """Swap in ``profile``: at once from its words, tags and cached embeddings, completed in the background."""
+        if self.settings.registration_embedding == "inline":
+            self._swap(current.with_profile(profile))
+            return
+        with embedding_deferred() as pending:
+            workspace = current.with_profile(profile)
+        self._swap(workspace)
+        if pending:
+            self.backfill.submit(profile, own=own)
+
+    def _items(self, profile: Profile) -> list[Any]:
+        return [item for *_, item in profile.iter_items()]
+
+    def _unembedded(self, profile: Profile) -> bool:
+        """True if some text of ``profile`` is in no embedding cache yet (this process's or the shared one)."""
+        with embedding_deferred() as pending:
+            self._snapshot.population.vectoriser.transform_items(self._items(profile))
+        return bool(pending)
+
+    def _embed(self, profile: Profile) -> None:
+        """Embed ``profile``'s texts into the caches (the slow part; no lock held)."""
+        self._snapshot.population.vectoriser.transform_items(self._items(profile))
+
+    def _complete(self, profile: Profile) -> None:
+        """Swap in the complete vectors of ``profile`` if it is still the registered one."""
+        with self._lock:
+            current = self._snapshot.workspace
+            row = current.population.index.get(profile.id)
+            if row is not None and current.population.profiles[row] == profile:
+                self._swap(current.with_profile(profile))
 
     def lookup(self, key: Hashable, snapshot: Snapshot) -> bytes | None:
         """A rendered answer remembered for ``key`` in this population version, if any.
@@ -264,15 +317,18 @@ class Service:
                 "(allow_shipped_overwrite is off); register the attendee under another id"
             )
 
-    def put(self, profile: Profile) -> bool:
-        """Store ``profile`` (committed) and make it visible to the next request; True if it is new."""
+    def put(self, profile: Profile) -> Registration:
+        """Store ``profile`` (committed) and make it visible to the next request."""
         self._check_writable(profile.id)
         with self._lock:
             self._catch_up_locked()
             new = profile.id not in self._snapshot.population.index
             self.store.put_profile(profile)
+            self._own_writes.add(profile.id)
             self._catch_up_locked()  # applies this write, and any another process committed meanwhile
-        return new
+        with embedding_deferred() as pending:
+            warnings = self._snapshot.population.reading_warnings(profile)
+        return Registration(new, bool(pending), warnings)
 
     def delete(self, org_id: str) -> None:
         """Remove a registered profile (committed); a shipped one it replaced comes back."""
@@ -309,6 +365,7 @@ class Service:
         self._snapshot = Snapshot(workspace, self._snapshot.version + 1)
 
     def close(self) -> None:
+        self.backfill.close()
         self.store.close()
 
 

@@ -23,7 +23,14 @@ from matchmaker.core.encoding.attributes import AttributeCoder, ItemAttributes
 from matchmaker.core.encoding.base import LATENT_DTYPE, Block, Encoder
 from matchmaker.core.encoding.hybrid import ConceptEncoder
 from matchmaker.core.encoding.lexical import WordEncoder
-from matchmaker.core.encoding.semantic import Embedder, EmbeddingCache, EmbeddingModel, MemoryCache
+from matchmaker.core.encoding.semantic import (
+    Embedder,
+    EmbeddingCache,
+    EmbeddingModel,
+    MemoryCache,
+    deferred_texts,
+    embedding_deferred,
+)
 from matchmaker.core.errors import SettingsError
 from matchmaker.core.registry import Registry
 
@@ -142,5 +149,7 @@ __all__ = [
     "EncoderInputs",
     "ItemAttributes",
     "MemoryCache",
+    "deferred_texts",
+    "embedding_deferred",
     "encoder_descriptions",
 ]

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from matchmaker.core.encoding.base import LATENT_DTYPE, Block, Encoder
 from matchmaker.core.encoding.lexical import WordEncoder
-from matchmaker.core.encoding.semantic import Anchors, Embedder, concept_clusters, unit
+from matchmaker.core.encoding.semantic import Anchors, Embedder, concept_clusters, deferred_texts, unit
 from matchmaker.core.encoding.text import has_letters
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import Item
@@ -83,7 +83,11 @@ class ConceptEncoder(Encoder):
     def _concepts(self, items: Sequence[Item]) -> NDArray[np.float64]:
         concepts = self.anchors.transform(self._embedder(), [i.description for i in items])
         # A model embeds anything; text without a letter (punctuation, digits) has no meaning to lean on.
-        concepts[[not has_letters(i.description) for i in items]] = 0.0
+        textless = [not has_letters(i.description) for i in items]
+        concepts[textless] = 0.0
+        pending = deferred_texts()
+        if pending:  # their concepts are zero whatever the model says: nothing to wait for
+            pending.difference_update(i.description for i, skip in zip(items, textless, strict=True) if skip)
         if not self.latent:
             return concepts
         # Tags fold into their own coordinates (a share of the row), then coordinates sum into clusters.

@@ -25,7 +25,9 @@ clusters (a non-negative sum of their coordinates, so similarities stay in [0, 1
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -89,6 +91,37 @@ def cache_key(text: str, kind: Kind) -> str:
     return f"{kind}:{normalise(text)}"
 
 
+# Texts left unembedded inside ``embedding_deferred()`` in this thread or task (None: embed as usual).
+_deferred: ContextVar[set[str] | None] = ContextVar("deferred_texts", default=None)
+
+
+@contextmanager
+def embedding_deferred() -> Iterator[set[str]]:
+    """Inside, an embedder embeds nothing: a text no cache holds gets a zero row and joins the set yielded.
+
+    A zero embedding has no concept above its typical level, so such an item is read from its words
+    and tags alone until its text is embedded. The service registers attendees this way and embeds
+    their texts off the request path (a burst of registrations would otherwise queue behind the model).
+
+    >>> with embedding_deferred() as pending:
+    ...     deferred_texts() is pending
+    True
+    >>> deferred_texts() is None
+    True
+    """
+    pending: set[str] = set()
+    token = _deferred.set(pending)
+    try:
+        yield pending
+    finally:
+        _deferred.reset(token)
+
+
+def deferred_texts() -> set[str] | None:
+    """The texts left unembedded so far inside ``embedding_deferred()``, or None outside it."""
+    return _deferred.get()
+
+
 class Embedder:
     """A model with its cache: embed texts once, ever (per model identity)."""
 
@@ -101,7 +134,12 @@ class Embedder:
         keys = [cache_key(t, kind) for t in texts]
         found = self.cache.get(keys)
         missing = list(dict.fromkeys(k for k, row in zip(keys, found, strict=True) if row is None))
-        if missing:
+        deferred = _deferred.get()
+        if missing and deferred is not None:
+            deferred.update(t for t, row in zip(texts, found, strict=True) if row is None)
+            zero = np.zeros(self.model.dimension, dtype=np.float32)
+            found = [row if row is not None else zero for row in found]
+        elif missing:
             text_of = {k: normalise(t) for k, t in zip(keys, texts, strict=True)}
             computed = np.asarray(self.model.embed([text_of[k] for k in missing], kind), dtype=np.float32)
             if computed.shape != (len(missing), self.model.dimension):
@@ -160,8 +198,9 @@ class Anchors:
 
     def raw(self, embed: Embedder, texts: Sequence[str]) -> NDArray[np.float64]:
         """``max(0, cos - t)`` per anchor, before scaling to unit length."""
-        cosines = embed(list(texts), "query") @ self.anchors_.T
-        raw: NDArray[np.float64] = np.maximum(cosines - self.thresholds_, 0.0)
+        embedded = embed(list(texts), "query")
+        raw: NDArray[np.float64] = np.maximum(embedded @ self.anchors_.T - self.thresholds_, 0.0)
+        raw[~embedded.any(axis=1)] = 0.0  # not embedded yet (``embedding_deferred``): no concept
         if raw.shape[1] > CONCEPTS_KEPT:
             # Ties at the fifth value are all kept: the result does not depend on the anchors' order.
             fifth = np.partition(raw, -CONCEPTS_KEPT, axis=1)[:, -CONCEPTS_KEPT][:, None]
