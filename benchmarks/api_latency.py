@@ -547,11 +547,14 @@ async def measure(url: str, process: psutil.Process, ids: list[str], args: argpa
         )
         await asyncio.sleep(2)
     if "mixed" in phases:
-        bodies = registrations(int(args.mixed_rate * args.duration * args.write_share) + 1)
+        # A new seed each run: the registrations' texts are new to a kept cache (``--cache-dir``) too.
+        seed = time.time_ns() % 1_000_000_007
+        bodies = registrations(int(args.mixed_rate * args.duration * args.write_share) + 1, seed=seed)
         found["open_loop_mixed"] = await _phase(
             process,
             mixed_loop(port, targets, bodies, args.mixed_rate, args.write_share, args.duration, args.timeout),
         )
+        found["open_loop_mixed"]["registration_seed"] = seed
         found["open_loop_mixed"]["embedding"] = await embedding_drain(url)
     return found
 
@@ -566,8 +569,11 @@ async def embedding_drain(url: str, limit_s: float = 300.0) -> dict[str, Any]:
     backlogs: list[int] = []
     zeros = 0
     while zeros < 10 and time.perf_counter() - started < limit_s:
-        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-            backlog = int((await client.get("/healthz")).json().get("embedding_backlog", 0))
+        try:
+            async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+                backlog = int((await client.get("/healthz")).json().get("embedding_backlog", 0))
+        except httpx.HTTPError:  # still busy with the load's last requests
+            continue
         backlogs.append(backlog)
         zeros = zeros + 1 if backlog == 0 else 0
         await asyncio.sleep(0.1)
@@ -649,7 +655,7 @@ def main() -> None:
         "mixed_target_met": mixed_met,
         "results": results,
     }
-    sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
 
 
 if __name__ == "__main__":

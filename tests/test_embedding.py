@@ -54,3 +54,26 @@ def test_the_sentence_transformers_encoder_needs_its_extra_and_a_folder(tmp_path
         return
     with pytest.raises(MatchmakerError, match="encoder_model"):
         embedding.model_for("sentence-transformers", None, 1)
+
+
+def test_inside_embedding_deferred_nothing_is_embedded_and_nothing_provisional_is_kept() -> None:
+    from matchmaker.core.encoding import embedding_deferred
+
+    model = FakeModel()
+    fitted = profile("a", offers={"data": "factory sensor data"})
+    newcomer = profile("n", needs={"data": "sensor logs from plants", "talent": "!!! 2024"})
+    vectoriser = ProfileVectoriser(encoder="hybrid", vocabulary=VOCABULARY, model=model).fit([fitted])
+    items = [i for *_, i in newcomer.iter_items()]
+    semantic = vectoriser.item_blocks[0]
+    before = len(model.embedded)
+    with embedding_deferred() as pending:
+        provisional = vectoriser.transform_items(items)
+        unreadable = vectoriser.unreadable(items)
+    assert len(model.embedded) == before  # the model was not asked
+    assert pending == {"sensor logs from plants"}  # text without letters has no concept to wait for
+    assert provisional[:, semantic.start : semantic.stop].nnz == 0
+    assert provisional[0].nnz > 0  # its known words still count
+    assert unreadable.tolist() == [False, True]  # pending is not unreadable; text without letters is
+    complete = vectoriser.transform_items(items)  # outside: embedded, the provisional rows not reused
+    assert complete[0, semantic.start : semantic.stop].nnz > 0
+    assert len(model.embedded) > before

@@ -11,6 +11,10 @@ loading them is done here, from the settings:
 Embeddings are cached on disk per model identity and keyed by the normalised text
 (:class:`DiskEmbeddingCache`), so restarts and refits never embed a text twice. Loaded models are kept
 per process: every fit in one process (a test session, a server) shares one.
+
+:class:`EmbeddingProcess` runs the model in a child process at the lowest CPU priority, for the
+service's background embedding of registrations (a thread would share the interpreter lock with the
+requests, and a low-priority thread holding it would stall them).
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ import contextlib
 import hashlib
 import io
 import logging
+import multiprocessing
 import os
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -289,3 +296,60 @@ def encoder_choice(settings: Settings) -> EncoderChoice:
         return EncoderChoice(settings.encoder)
     folder = settings.cache_dir if settings.cache_dir is not None else default_cache_folder()
     return EncoderChoice(settings.encoder, model, embedding_cache(folder, model))
+
+
+LOWEST_PRIORITY = 19
+
+
+def _lowest_priority() -> None:
+    with contextlib.suppress(AttributeError, OSError):
+        os.nice(LOWEST_PRIORITY - os.nice(0))
+
+
+def embed_here(encoder: str, model_path: str | None, threads: int, texts: list[str], kind: Kind) -> NDArray[np.float32]:
+    """``texts`` embedded by the model ``encoder`` needs, loaded once in this process (a child's entry point)."""
+    model = model_for(encoder, Path(model_path) if model_path is not None else None, threads)
+    if model is None:
+        raise MatchmakerError(f"the {encoder!r} encoder has no model to embed with")
+    return np.asarray(model.embed(texts, kind), dtype=np.float32)
+
+
+class EmbeddingProcess:
+    """The configured model in one child process at the lowest CPU priority, started on first use.
+
+    ``embed(texts, kind)`` blocks the calling thread (not the interpreter) until the child answers. A
+    child that died is replaced once per call.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._arguments = (
+            settings.encoder,
+            str(settings.encoder_model) if settings.encoder_model is not None else None,
+            settings.embedding_threads,
+        )
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self, fresh: bool = False) -> ProcessPoolExecutor:
+        with self._lock:
+            if fresh and self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+            if self._pool is None:
+                # Spawned, not forked: the server process has threads (a fork copies their locks held).
+                self._pool = ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_lowest_priority
+                )
+            return self._pool
+
+    def embed(self, texts: list[str], kind: Kind) -> NDArray[np.float32]:
+        try:
+            return self._executor().submit(embed_here, *self._arguments, texts, kind).result()
+        except BrokenProcessPool:
+            return self._executor(fresh=True).submit(embed_here, *self._arguments, texts, kind).result()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -26,6 +26,7 @@ from matchmaker.core.encoding import (
 )
 from matchmaker.core.encoding.attributes import tensor
 from matchmaker.core.encoding.hybrid import ConceptEncoder
+from matchmaker.core.encoding.semantic import Embeddings, Kind
 from matchmaker.core.encoding.text import analyse_words, item_text
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import MAX_STRENGTH, SIDES, Item, Profile, Side, Vocabulary
@@ -305,6 +306,15 @@ class ProfileVectoriser:
         if len(unique) == len(items) and np.array_equal(inverse, np.arange(len(items))):
             return vectors
         return vectors[inverse]
+
+    def fill_embeddings(self, items: Sequence[Item], compute: Callable[[list[str], Kind], Embeddings]) -> int:
+        """Embed the texts of ``items`` no embedding cache holds with ``compute`` (the model, run in another
+        process, say) and cache them, so vectorising them next embeds nothing. How many were embedded
+        (0 for an encoder without a model)."""
+        self._check_fitted()
+        if not isinstance(self.encoder_, ConceptEncoder):
+            return 0
+        return self.encoder_.fill_embeddings(items, compute)
 
     def unreadable(self, items: Sequence[Item]) -> NDArray[np.bool_]:
         """True for each item whose text vector is zero: no word, tag or concept the encoder reads, so

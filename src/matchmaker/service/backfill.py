@@ -4,9 +4,10 @@ A registration is answered as soon as it is committed: the attendee's texts are 
 :func:`~matchmaker.core.encoding.embedding_deferred`, so it is ranked at once from its words and tags
 (a text in the embedding cache is read whole). Embedding its new texts costs about 30 ms of CPU per
 item with multilingual-e5, so a burst of registrations at the opening of an event would otherwise
-queue every request behind the model. This thread embeds them in commit order at the lowest CPU
-priority, then hands each profile back to the service, which swaps in its complete vectors (a new
-population version: the next answer uses them).
+queue every request behind the model. This thread takes them in commit order, has their texts embedded
+(by the service: in a child process at the lowest CPU priority, so requests come first), then hands
+each profile back to the service, which swaps in its complete vectors (a new population version: the
+next answer uses them).
 
 Several processes share one database and one embedding cache folder. A process embeds the
 registrations it received itself at once; one it learnt of from the change log it first gives the
@@ -17,11 +18,9 @@ whose receiver died is still completed.
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import itertools
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +31,6 @@ from matchmaker.core.profile import Profile
 log = logging.getLogger("matchmaker.service")
 FOREIGN_WAIT_S = 30.0  # how long a registration another process received is left to that process
 RECHECK_S = 0.5  # how often the shared cache is looked at meanwhile
-LOWEST_PRIORITY = 19
 
 
 @dataclass(order=True)
@@ -120,9 +118,6 @@ class Backfill:
             return None
 
     def _run(self) -> None:
-        # Reads and writes of other requests come first; on an idle machine the thread runs at full speed.
-        with contextlib.suppress(AttributeError, OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
         while (entry := self._take()) is not None:
             try:
                 self._step(entry)

@@ -32,7 +32,7 @@ from matchmaker.core.population import Population
 from matchmaker.core.profile import Profile, Vocabulary, vocabulary_problems
 from matchmaker.core.profile_set import ProfileSet
 from matchmaker.core.relations import relation_problems
-from matchmaker.embedding import encoder_choice
+from matchmaker.embedding import EmbeddingProcess, encoder_choice
 from matchmaker.loading import parse_profile
 from matchmaker.service.backfill import Backfill
 from matchmaker.settings import ServiceSettings
@@ -98,6 +98,7 @@ class Service:
         self._rendering_report = threading.Lock()  # one report at a time: each costs seconds of CPU
         self._own_writes: set[str] = set()  # profiles this process has committed and not applied yet
         self.backfill = Backfill(self._unembedded, self._embed, self._complete)
+        self._embedding = EmbeddingProcess(settings)
         # Read before the data: a write committed in between is applied again by ``_catch_up`` (harmless).
         self._applied = store.last_change()
         registered = registered_profiles(store, self.vocabulary)
@@ -216,8 +217,8 @@ class Service:
         return bool(pending)
 
     def _embed(self, profile: Profile) -> None:
-        """Embed ``profile``'s texts into the caches (the slow part; no lock held)."""
-        self._snapshot.population.vectoriser.transform_items(self._items(profile))
+        """Embed ``profile``'s new texts into the caches, in the low-priority child process (no lock held)."""
+        self._snapshot.population.vectoriser.fill_embeddings(self._items(profile), self._embedding.embed)
 
     def _complete(self, profile: Profile) -> None:
         """Swap in the complete vectors of ``profile`` if it is still the registered one."""
@@ -366,6 +367,7 @@ class Service:
 
     def close(self) -> None:
         self.backfill.close()
+        self._embedding.close()
         self.store.close()
 
 

@@ -16,7 +16,7 @@ narrow and still non-negative.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,16 @@ from numpy.typing import NDArray
 
 from matchmaker.core.encoding.base import LATENT_DTYPE, Block, Encoder
 from matchmaker.core.encoding.lexical import WordEncoder
-from matchmaker.core.encoding.semantic import Anchors, Embedder, concept_clusters, deferred_texts, unit
+from matchmaker.core.encoding.semantic import (
+    ITEM_KIND,
+    Anchors,
+    Embedder,
+    Embeddings,
+    Kind,
+    concept_clusters,
+    deferred_texts,
+    unit,
+)
 from matchmaker.core.encoding.text import has_letters
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import Item
@@ -60,6 +69,7 @@ class ConceptEncoder(Encoder):
         self.words = WordEncoder("lexical", tag_share=0.5) if not self.latent and sum(weights[1:]) > 0 else None
 
     def fit(self, items: Sequence[Item], multiplicity: NDArray[np.float64]) -> ConceptEncoder:
+        self.__dict__.pop("blocks_", None)
         self.anchors.fit(self._embedder(), [i.description for i in items])
         if self.words is not None:
             self.words.fit(items, multiplicity)
@@ -79,6 +89,10 @@ class ConceptEncoder(Encoder):
                 "ProfileVectoriser.attach(model, cache)"
             )
         return self.embedder
+
+    def fill_embeddings(self, items: Sequence[Item], compute: Callable[[list[str], Kind], Embeddings]) -> int:
+        """Embed the texts of ``items`` no cache holds with ``compute`` (the model, run elsewhere); how many."""
+        return self._embedder().fill([i.description for i in items if has_letters(i.description)], ITEM_KIND, compute)
 
     def _concepts(self, items: Sequence[Item]) -> NDArray[np.float64]:
         concepts = self.anchors.transform(self._embedder(), [i.description for i in items])
@@ -125,6 +139,13 @@ class ConceptEncoder(Encoder):
 
     @property
     def blocks(self) -> tuple[Block, ...]:
+        # Asked for on every vectorisation and ranking (``width``): built once per fit, not each time.
+        found: tuple[Block, ...] | None = self.__dict__.get("blocks_")
+        if found is None:
+            found = self.__dict__["blocks_"] = self._layout()
+        return found
+
+    def _layout(self) -> tuple[Block, ...]:
         names = self.anchors.names
         if self.latent:
             assert self.clusters_ is not None

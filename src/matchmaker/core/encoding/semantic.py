@@ -25,7 +25,7 @@ clusters (a non-negative sum of their coordinates, so similarities stay in [0, 1
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -37,6 +37,7 @@ from matchmaker.core.encoding.text import normalise
 from matchmaker.core.errors import MatchmakerError
 
 Kind = Literal["query", "passage"]
+ITEM_KIND: Kind = "query"  # items are embedded as e5 queries, the anchors (tag descriptions) as passages
 Embeddings = NDArray[np.float32]
 
 
@@ -133,29 +134,50 @@ class Embedder:
         """Unit rows of ``texts`` (distinct or not); each missing text is embedded once and cached."""
         keys = [cache_key(t, kind) for t in texts]
         found = self.cache.get(keys)
-        missing = list(dict.fromkeys(k for k, row in zip(keys, found, strict=True) if row is None))
         deferred = _deferred.get()
-        if missing and deferred is not None:
+        if deferred is not None:
             deferred.update(t for t, row in zip(texts, found, strict=True) if row is None)
             zero = np.zeros(self.model.dimension, dtype=np.float32)
             found = [row if row is not None else zero for row in found]
-        elif missing:
-            text_of = {k: normalise(t) for k, t in zip(keys, texts, strict=True)}
-            computed = np.asarray(self.model.embed([text_of[k] for k in missing], kind), dtype=np.float32)
-            if computed.shape != (len(missing), self.model.dimension):
-                raise MatchmakerError(
-                    f"model {self.model.identity!r} returned {computed.shape} for {len(missing)} texts; "
-                    f"expected ({len(missing)}, {self.model.dimension})"
-                )
-            norms = np.linalg.norm(computed, axis=1, keepdims=True)
-            computed = np.divide(computed, norms, out=np.zeros_like(computed), where=norms > 0)
-            self.cache.put(missing, computed)
-            fresh = dict(zip(missing, computed, strict=True))
+        elif any(row is None for row in found):
+            fresh = self._embed_missing(keys, texts, found, kind, self.model.embed)
             found = [row if row is not None else fresh[k] for k, row in zip(keys, found, strict=True)]
         if not keys:
             return np.zeros((0, self.model.dimension))
         rows = [row for row in found if row is not None]
         return np.asarray(np.stack(rows), dtype=np.float64)
+
+    def fill(self, texts: Sequence[str], kind: Kind, compute: Callable[[list[str], Kind], Embeddings]) -> int:
+        """Embed the ``texts`` no cache holds with ``compute`` (the model, run elsewhere) and cache them.
+
+        ``compute`` is given the normalised texts, as the model would be. Returns how many were embedded.
+        """
+        keys = [cache_key(t, kind) for t in texts]
+        found = self.cache.get(keys)
+        return len(self._embed_missing(keys, texts, found, kind, compute))
+
+    def _embed_missing(
+        self,
+        keys: Sequence[str],
+        texts: Sequence[str],
+        found: Sequence[NDArray[np.float32] | None],
+        kind: Kind,
+        compute: Callable[[list[str], Kind], Embeddings],
+    ) -> dict[str, NDArray[np.float32]]:
+        missing = list(dict.fromkeys(k for k, row in zip(keys, found, strict=True) if row is None))
+        if not missing:
+            return {}
+        text_of = {k: normalise(t) for k, t in zip(keys, texts, strict=True)}
+        computed = np.asarray(compute([text_of[k] for k in missing], kind), dtype=np.float32)
+        if computed.shape != (len(missing), self.model.dimension):
+            raise MatchmakerError(
+                f"model {self.model.identity!r} returned {computed.shape} for {len(missing)} texts; "
+                f"expected ({len(missing)}, {self.model.dimension})"
+            )
+        norms = np.linalg.norm(computed, axis=1, keepdims=True)
+        computed = np.divide(computed, norms, out=np.zeros_like(computed), where=norms > 0)
+        self.cache.put(missing, computed)
+        return dict(zip(missing, computed, strict=True))
 
 
 def anchor_texts(tags: dict[str, str]) -> list[str]:
@@ -192,13 +214,13 @@ class Anchors:
 
     def fit(self, embed: Embedder, texts: Sequence[str]) -> Anchors:
         self.anchors_ = embed(anchor_texts(self.tags), "passage")
-        cosines = embed(list(texts), "query") @ self.anchors_.T
+        cosines = embed(list(texts), ITEM_KIND) @ self.anchors_.T
         self.thresholds_ = np.median(cosines, axis=0) if len(texts) else np.zeros(len(self.names))
         return self
 
     def raw(self, embed: Embedder, texts: Sequence[str]) -> NDArray[np.float64]:
         """``max(0, cos - t)`` per anchor, before scaling to unit length."""
-        embedded = embed(list(texts), "query")
+        embedded = embed(list(texts), ITEM_KIND)
         raw: NDArray[np.float64] = np.maximum(embedded @ self.anchors_.T - self.thresholds_, 0.0)
         raw[~embedded.any(axis=1)] = 0.0  # not embedded yet (``embedding_deferred``): no concept
         if raw.shape[1] > CONCEPTS_KEPT:
