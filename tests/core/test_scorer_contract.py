@@ -7,6 +7,8 @@ the reasons add up to the directed benefits, and through the combiner to the sco
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +20,11 @@ from matchmaker.core.population import Population
 from matchmaker.core.profile import Profile
 from matchmaker.core.profile_set import ProfileSet
 from matchmaker.core.scoring import COMBINERS, SCORERS, Scorer, ScoringSettings, top_pairs, top_partners_all
+from matchmaker.core.scoring.execution import run_tiles_locally
 from matchmaker.core.scoring.formula import bonus_factor
+from matchmaker.core.scoring.layout import SupportLayout
+from matchmaker.core.scoring.selection import BestPartners
+from matchmaker.core.scoring.tiles import TileScorer
 from matchmaker.synth import synthesise
 
 CASES = [(scorer, combiner) for scorer in sorted(SCORERS) for combiner in sorted(COMBINERS)]
@@ -179,3 +185,25 @@ def test_unknown_scorer_lists_the_registered_ones() -> None:
 
     with pytest.raises(SettingsError, match="unknown scorer 'cosine'; accepted: complementarity"):
         Population.fit(market()).scorer(ScoringSettings(scorer="cosine"))
+
+
+def test_a_population_keeps_its_layout_for_its_last_settings(latent: Population) -> None:
+    first = latent.scorer().tiles("numpy")
+    assert latent.scorer().tiles("numpy") is first  # a new scorer (as all_partners makes) finds it
+    other = dataclasses.replace(latent.settings, sector_weight=0.0, combiner="harmonic")
+    # Each settings' answer is that of a layout built afresh for them, whatever was kept before.
+    for chosen in (other, latent.settings, other):
+        scorer = latent.scorer(chosen)
+        kept = scorer.tiles("numpy")
+        assert isinstance(kept, TileScorer)
+        assert kept.settings == scorer.settings
+        fresh = TileScorer(SupportLayout.of(scorer.plan()), scorer.settings, True, "numpy")  # type: ignore[attr-defined]
+        assert fresh.layout is not kept.layout
+        for source in (kept, fresh):
+            collector = BestPartners(scorer.n, 5, scorer.dtype)
+            run_tiles_locally(source, collector, 512, n_jobs=2)
+            found = collector.index, collector.score
+            if source is kept:
+                expected = found
+        np.testing.assert_array_equal(found[0], expected[0])
+        np.testing.assert_array_equal(found[1], expected[1])

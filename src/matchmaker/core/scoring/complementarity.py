@@ -8,7 +8,8 @@ Its formula is :mod:`matchmaker.core.scoring.formula`; blocks are scored by the 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
@@ -17,12 +18,21 @@ from numpy.typing import NDArray
 from matchmaker.core.profile import Profile
 from matchmaker.core.scoring.contract import PopulationVectors, Scorer
 from matchmaker.core.scoring.formula import Context, PairComponents, components, need_shares
+from matchmaker.core.scoring.kernels import choose_kernel
 from matchmaker.core.scoring.plan import ScoringPlan
 from matchmaker.core.scoring.query import RowSupport, score_row, top_partners
 from matchmaker.core.scoring.reasons import REASON_FLOOR, Reason, explain
 from matchmaker.core.scoring.settings import ScoringSettings
 from matchmaker.core.scoring.tiles import TileScorer
 from matchmaker.core.vectors import FloatArray, IntArray, ProfileMatrices, Scores
+
+_TILES_LOCK = threading.Lock()  # building a population's layout once, whichever thread asks first
+
+
+def _settings_key(settings: ScoringSettings) -> tuple[Any, ...]:
+    """Every setting's value, hashable: what a population's layout is kept under."""
+    values = (getattr(settings, f.name) for f in fields(settings))
+    return tuple(tuple(sorted(v.items())) if isinstance(v, Mapping) else v for v in values)
 
 
 def _support(chunk: ProfileMatrices) -> RowSupport | None:
@@ -84,8 +94,22 @@ class ComplementarityScorer(Scorer):
         return self.plan().block(rows, cols, workspace=workspace, cross_border_only=cross_border_only)
 
     def tiles(self, kernel: str = "auto") -> TileScorer:
-        """The plan's per-dimension layout with a kernel that keeps only the cells that matter."""
-        return self.plan().tiles(kernel)
+        """The plan's per-dimension layout with a kernel that keeps only the cells that matter.
+
+        The layout is kept with the population for the settings it was last built for, so runs after
+        the first (a new scorer each time: ``Population.all_partners``, ``pairs``) do not build the plan
+        again; the plan's fused matrices are not kept, only the layout the tiles need.
+        """
+        name = choose_kernel(kernel, self.n, self.settings)
+        slot: dict[tuple[Any, ...], TileScorer] = self.vectors_.cache.per_population("tiles", (), dict)
+        key = _settings_key(self.settings)
+        with _TILES_LOCK:
+            found = slot.get(key)
+            if found is None:
+                found = self.plan().tiles("numpy")
+                slot.clear()  # one layout per population: the last settings'
+                slot[key] = found
+        return found if found.kernel == name else replace(found, kernel=name)
 
     def shares(self) -> FloatArray:
         """Every organisation's need shares under these weights (cached per population and weights)."""

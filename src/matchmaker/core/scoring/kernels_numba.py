@@ -367,13 +367,20 @@ def block_scores(
     out_cols: Any,
     scores: Any,
 ) -> None:
-    """Write the scores of one canonical block pair into ``scores[out_rows[i], out_cols[j]]`` (-1: skipped)."""
+    """Write the scores of one canonical block pair into ``scores[out_rows[i], out_cols[j]]`` (-1: skipped).
+
+    Row by row: the combination, times the bonus, zero where the pair is not cross-border (if asked)
+    or does not pass the filter, each step one loop over the row (only the first vectorises fully;
+    the others run only when they apply), then written to its places.
+    """
     offer_pos, need_pos, offer_runs, offer_run_bounds, need_runs, need_run_bounds, share, perm, is_x, is_y = layout
     rbase, cbase = rb * canonical, cb * canonical
     acc_ab = np.empty(cols, dtype=share.dtype)
     acc_ba = np.empty(cols, dtype=share.dtype)
     combined = np.empty(cols, dtype=share.dtype)
     zero = tiny - tiny
+    filtered = rules[0]
+    col_x, col_y, col_rows = is_x[cbase : cbase + cols], is_y[cbase : cbase + cols], perm[cbase : cbase + cols]
     for i in range(rows):
         o = out_rows[i]
         if o < 0:
@@ -397,18 +404,24 @@ def block_scores(
             acc_ba,
         )
         _combine(acc_ab, acc_ba, combined, combiner, clamp, tiny, noise)
-        code = row_codes[i]
+        bonus = table[row_codes[i]]
+        for j in range(cols):
+            combined[j] = combined[j] * bonus[col_codes[j]]
+        if cross_only:
+            x, y = is_x[p], is_y[p]
+            for j in range(cols):
+                if not ((x and col_y[j]) or (y and col_x[j])):
+                    combined[j] = zero
+        if filtered:
+            g = perm[p]
+            for j in range(cols):
+                if not _passes(g, col_rows[j], rules):
+                    combined[j] = zero
+        line = scores[o]
         for j in range(cols):
             q = out_cols[j]
-            if q < 0:
-                continue
-            score = combined[j] * table[code, col_codes[j]]
-            pc = cbase + j
-            if cross_only and not ((is_x[p] and is_y[pc]) or (is_y[p] and is_x[pc])):
-                score = zero
-            if not _passes(perm[p], perm[pc], rules):
-                score = zero
-            scores[o, q] = score
+            if q >= 0:
+                line[q] = combined[j]
 
 
 @_jit

@@ -254,7 +254,9 @@ class TileScorer:
             keep = self.rules.mask(lay.perm[base[0] : base[0] + rows], lay.perm[base[1] : base[1] + cols])
             np.multiply(scores, keep, out=scores)
         keep_rows, keep_cols = np.flatnonzero(out_rows >= 0), np.flatnonzero(out_cols >= 0)
-        out[np.ix_(out_rows[keep_rows], out_cols[keep_cols])] = scores[np.ix_(keep_rows, keep_cols)]
+        if keep_rows.size < rows or keep_cols.size < cols:  # some of the block's rows or columns are not asked
+            scores = scores[np.ix_(keep_rows, keep_cols)]
+        out[np.ix_(out_rows[keep_rows], out_cols[keep_cols])] = scores
 
     @property
     def canonical(self) -> int:
