@@ -496,25 +496,29 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _cpu(process: psutil.Process) -> float:
-    """CPU seconds of the server: the process and its workers (``--workers``)."""
-    total = 0.0
+def _cpu(process: psutil.Process) -> tuple[float, float]:
+    """CPU seconds of the server: its processes (``--workers``), and apart its background embedding
+    processes (those running at the lowest priority, nice 19)."""
+    serving = embedding = 0.0
     for one in [process, *process.children(recursive=True)]:
         try:
-            times = one.cpu_times()
+            times, nice = one.cpu_times(), one.nice()
         except psutil.NoSuchProcess:
             continue
-        total += times.user + times.system
-    return total
+        if nice >= 19:
+            embedding += times.user + times.system
+        else:
+            serving += times.user + times.system
+    return serving, embedding
 
 
 async def _phase(process: psutil.Process, measurement: Any) -> dict[str, Any]:
-    before = _cpu(process)
+    serving, embedding = _cpu(process)
     numbers: dict[str, Any] = await measurement
-    used = _cpu(process) - before
-    numbers["server_cpu_ms_per_request"] = (
-        round(used * 1000 / numbers["completed"], 2) if numbers["completed"] else None
-    )
+    serving_after, embedding_after = _cpu(process)
+    done = numbers["completed"]
+    numbers["server_cpu_ms_per_request"] = round((serving_after - serving) * 1000 / done, 2) if done else None
+    numbers["embedding_cpu_s"] = round(embedding_after - embedding, 2)
     numbers["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return numbers
 

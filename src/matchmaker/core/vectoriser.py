@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -307,14 +307,21 @@ class ProfileVectoriser:
             return vectors
         return vectors[inverse]
 
-    def fill_embeddings(self, items: Sequence[Item], compute: Callable[[list[str], Kind], Embeddings]) -> int:
-        """Embed the texts of ``items`` no embedding cache holds with ``compute`` (the model, run in another
-        process, say) and cache them, so vectorising them next embeds nothing. How many were embedded
-        (0 for an encoder without a model)."""
+    def missing_embeddings(
+        self, items: Sequence[Item], compute: Callable[[list[str], Kind], Embeddings]
+    ) -> dict[str, NDArray[np.float32]]:
+        """The embeddings of the texts of ``items`` no embedding cache holds, computed by ``compute`` (the
+        model, run in another process, say), by cache key; ``keep_embeddings`` caches them, so vectorising
+        the items next embeds nothing. Empty for an encoder without a model."""
         self._check_fitted()
         if not isinstance(self.encoder_, ConceptEncoder):
-            return 0
-        return self.encoder_.fill_embeddings(items, compute)
+            return {}
+        return self.encoder_.missing_embeddings(items, compute)
+
+    def keep_embeddings(self, rows: Mapping[str, NDArray[np.float32]]) -> None:
+        """Cache embeddings from ``missing_embeddings``."""
+        if rows and isinstance(self.encoder_, ConceptEncoder):
+            self.encoder_.keep_embeddings(rows)
 
     def unreadable(self, items: Sequence[Item]) -> NDArray[np.bool_]:
         """True for each item whose text vector is zero: no word, tag or concept the encoder reads, so

@@ -13,57 +13,59 @@ Several processes share one database and one embedding cache folder. A process e
 registrations it received itself at once; one it learnt of from the change log it first gives the
 receiving process ``foreign_wait_s`` to embed it (the texts then arrive through the shared cache),
 and embeds it itself only after that, so two workers do not embed the same texts, and a registration
-whose receiver died is still completed.
+whose receiver died is still completed. Registrations come in commit order and the receiver embeds
+them in that order, so only the oldest registration another process received is looked for in the
+shared cache (every ``RECHECK_S``); the ones behind it wait their turn without costing anything.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from matchmaker.core.profile import Profile
 
 log = logging.getLogger("matchmaker.service")
 FOREIGN_WAIT_S = 30.0  # how long a registration another process received is left to that process
 RECHECK_S = 0.5  # how often the shared cache is looked at meanwhile
+Embedded = TypeVar("Embedded")
 
 
-@dataclass(order=True)
+@dataclass
 class _Entry:
+    profile: Profile
+    queued_at: float
     ready_at: float
-    order: int
-    profile: Profile = field(compare=False)
-    own: bool = field(compare=False)
-    queued_at: float = field(compare=False)
 
 
-class Backfill:
-    """A queue of registrations whose texts are not embedded yet, and the thread that embeds them.
+class Backfill(Generic[Embedded]):
+    """Queues of registrations whose texts are not embedded yet, and the thread that embeds them.
 
     ``missing(profile)`` says whether some text of ``profile`` is still unembedded (in the shared
-    cache too); ``embed(profile)`` embeds them (slow, holds no lock of the service); ``complete(profile)``
-    swaps the profile's complete vectors in. Errors are logged and the registration keeps its
-    provisional vectors until the next restart refits.
+    cache too); ``embed(profile)`` embeds them (slow, holds no lock of the service) and returns what it
+    computed; ``complete(profile, embedded)`` caches that (None: nothing was computed here) and swaps
+    the profile's complete vectors in. Errors are logged and the registration keeps its provisional
+    vectors until the next restart refits.
     """
 
     def __init__(
         self,
         missing: Callable[[Profile], bool],
-        embed: Callable[[Profile], None],
-        complete: Callable[[Profile], None],
+        embed: Callable[[Profile], Embedded],
+        complete: Callable[[Profile, Embedded | None], None],
         *,
         foreign_wait_s: float = FOREIGN_WAIT_S,
     ) -> None:
         self._missing, self._embed, self._complete = missing, embed, complete
         self.foreign_wait_s = foreign_wait_s
-        self._queue: list[_Entry] = []
-        self._order = itertools.count()
-        self._busy = 0  # entries taken off the queue and not finished
+        self._own: deque[_Entry] = deque()  # received by this process: embedded at once
+        self._foreign: deque[_Entry] = deque()  # received by another: left to it first
+        self._busy = 0  # entries taken off a queue and not finished
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -71,11 +73,13 @@ class Backfill:
     def submit(self, profile: Profile, *, own: bool) -> None:
         """Embed ``profile``'s texts in the background (``own``: this process received the registration)."""
         now = time.monotonic()
-        ready_at = now if own else now + RECHECK_S
         with self._condition:
             if self._closed:
                 return
-            heapq.heappush(self._queue, _Entry(ready_at, next(self._order), profile, own, now))
+            if own:
+                self._own.append(_Entry(profile, now, now))
+            else:
+                self._foreign.append(_Entry(profile, now, now + RECHECK_S))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="matchmaker-embedding", daemon=True)
                 self._thread.start()
@@ -85,13 +89,13 @@ class Backfill:
     def backlog(self) -> int:
         """Registrations waiting for their embeddings in this process."""
         with self._condition:
-            return len(self._queue) + self._busy
+            return len(self._own) + len(self._foreign) + self._busy
 
     def wait(self, timeout: float) -> bool:
         """Block until the backlog is empty or ``timeout`` seconds pass; True if it emptied."""
         deadline = time.monotonic() + timeout
         with self._condition:
-            while self._queue or self._busy:
+            while self._own or self._foreign or self._busy:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -101,26 +105,31 @@ class Backfill:
     def close(self) -> None:
         with self._condition:
             self._closed = True
-            self._queue.clear()
+            self._own.clear()
+            self._foreign.clear()
             self._condition.notify_all()
 
-    def _take(self) -> _Entry | None:
+    def _take(self) -> tuple[_Entry, bool] | None:
         with self._condition:
             while not self._closed:
-                if self._queue:
-                    wait = self._queue[0].ready_at - time.monotonic()
+                if self._own:
+                    self._busy += 1
+                    return self._own.popleft(), True
+                if self._foreign:
+                    wait = self._foreign[0].ready_at - time.monotonic()
                     if wait <= 0:
                         self._busy += 1
-                        return heapq.heappop(self._queue)
+                        return self._foreign.popleft(), False
                     self._condition.wait(wait)
                 else:
                     self._condition.wait()
             return None
 
     def _run(self) -> None:
-        while (entry := self._take()) is not None:
+        while (taken := self._take()) is not None:
+            entry, own = taken
             try:
-                self._step(entry)
+                self._step(entry, own)
             except Exception:  # a background failure must not stop later registrations; it is logged
                 log.exception(
                     "embedding the registration %r failed; it is ranked from its words and tags", entry.profile.id
@@ -130,17 +139,13 @@ class Backfill:
                     self._busy -= 1
                     self._condition.notify_all()
 
-    def _step(self, entry: _Entry) -> None:
+    def _step(self, entry: _Entry, own: bool) -> None:
         if not self._missing(entry.profile):
-            self._complete(entry.profile)
+            self._complete(entry.profile, None)
             return
-        waited = time.monotonic() - entry.queued_at
-        if not entry.own and waited < self.foreign_wait_s:
+        if not own and time.monotonic() - entry.queued_at < self.foreign_wait_s:
+            entry.ready_at = time.monotonic() + RECHECK_S
             with self._condition:
-                heapq.heappush(
-                    self._queue,
-                    _Entry(time.monotonic() + RECHECK_S, next(self._order), entry.profile, False, entry.queued_at),
-                )
+                self._foreign.appendleft(entry)  # still the oldest: looked at again, the others wait behind it
             return
-        self._embed(entry.profile)
-        self._complete(entry.profile)
+        self._complete(entry.profile, self._embed(entry.profile))

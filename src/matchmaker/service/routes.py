@@ -172,7 +172,7 @@ def match(body: Annotated[ProfileIn, Body()], service: ServiceDep, options: Part
     workspace = service.workspace
     profile = service.profile_from_body(workspace.unused_id("ad-hoc"), body.model_dump())
     query = replace(options, org=profile.id)
-    found = service.ranked(workspace.partners_of_newcomer, profile, query)
+    found = service.ranked(workspace.partners_of_newcomer, profile, query, embed_new_texts=True)
     return JSONBody(partners_view(found))
 
 

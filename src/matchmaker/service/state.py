@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
+import numpy as np
+from numpy.typing import NDArray
+
 from matchmaker.application.workspace import Workspace, fit_population, roles_of
 from matchmaker.assembly import exclusions_of, population_profiles, profile_set_of, registered_profiles, stored_profile
 from matchmaker.core.encoding import embedding_deferred
@@ -40,6 +43,7 @@ from matchmaker.storage import Change, Feedback, Store
 
 log = logging.getLogger("matchmaker.service")
 T = TypeVar("T")
+Embeddings = dict[str, NDArray[np.float32]]
 CACHE_ENTRIES = 1024  # rendered answers of a few tens of kB each
 REPORT_ENTRIES = 16  # rendered reports, up to a few MB each
 REPORT_RETRY_S = 5  # what a refused report request is told to wait
@@ -97,7 +101,7 @@ class Service:
         self._reports: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
         self._rendering_report = threading.Lock()  # one report at a time: each costs seconds of CPU
         self._own_writes: set[str] = set()  # profiles this process has committed and not applied yet
-        self.backfill = Backfill(self._unembedded, self._embed, self._complete)
+        self.backfill: Backfill[Embeddings] = Backfill(self._unembedded, self._embed, self._complete)
         self._embedding = EmbeddingProcess(settings)
         # Read before the data: a write committed in between is applied again by ``_catch_up`` (harmless).
         self._applied = store.last_change()
@@ -216,13 +220,19 @@ class Service:
             self._snapshot.population.vectoriser.transform_items(self._items(profile))
         return bool(pending)
 
-    def _embed(self, profile: Profile) -> None:
-        """Embed ``profile``'s new texts into the caches, in the low-priority child process (no lock held)."""
-        self._snapshot.population.vectoriser.fill_embeddings(self._items(profile), self._embedding.embed)
+    def _embed(self, profile: Profile) -> Embeddings:
+        """Embed ``profile``'s new texts in the low-priority child process (no lock held); not cached yet."""
+        return self._snapshot.population.vectoriser.missing_embeddings(self._items(profile), self._embedding.embed)
 
-    def _complete(self, profile: Profile) -> None:
-        """Swap in the complete vectors of ``profile`` if it is still the registered one."""
+    def _complete(self, profile: Profile, embedded: Embeddings | None) -> None:
+        """Cache ``embedded`` and swap in the complete vectors of ``profile`` if it is still the registered one.
+
+        Both under the lock, and reads read new texts as not embedded (``ranked``): no answer explains a
+        pair with embeddings its scores were computed without.
+        """
         with self._lock:
+            if embedded:
+                self._snapshot.population.vectoriser.keep_embeddings(embedded)
             current = self._snapshot.workspace
             row = current.population.index.get(profile.id)
             if row is not None and current.population.profiles[row] == profile:
@@ -275,7 +285,8 @@ class Service:
             with self._cache_lock:
                 found = self._reports.get(versioned)  # prepared while this request waited for the lock
             if found is None:
-                found = render()
+                with embedding_deferred():
+                    found = render()
                 with self._cache_lock:
                     self._reports[versioned] = found
                     while len(self._reports) > REPORT_ENTRIES:
@@ -284,8 +295,12 @@ class Service:
         finally:
             self._rendering_report.release()
 
-    def ranked(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def ranked(self, work: Callable[..., T], *args: Any, embed_new_texts: bool = False, **kwargs: Any) -> T:
         """Run one request's ranking and explanation (``work(*args, **kwargs)``), one request at a time.
+
+        A text no embedding cache holds belongs to a registration still being completed in the background:
+        it is read as its vectors were (``embedding_deferred``), not embedded on a read. Only an ad-hoc
+        profile's texts are embedded here (``embed_new_texts``).
 
         It is pure Python and numpy, so it holds the GIL most of the time: threads ranking at once
         only take turns at the interpreter, each finishing later, and switching costs a third more CPU
@@ -294,7 +309,10 @@ class Service:
         wait on the lock rather than compete.
         """
         with self.one_at_a_time:
-            return work(*args, **kwargs)
+            if embed_new_texts:
+                return work(*args, **kwargs)
+            with embedding_deferred():
+                return work(*args, **kwargs)
 
     # -- writes -----------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ narrow and still non-negative.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -90,9 +90,16 @@ class ConceptEncoder(Encoder):
             )
         return self.embedder
 
-    def fill_embeddings(self, items: Sequence[Item], compute: Callable[[list[str], Kind], Embeddings]) -> int:
-        """Embed the texts of ``items`` no cache holds with ``compute`` (the model, run elsewhere); how many."""
-        return self._embedder().fill([i.description for i in items if has_letters(i.description)], ITEM_KIND, compute)
+    def missing_embeddings(
+        self, items: Sequence[Item], compute: Callable[[list[str], Kind], Embeddings]
+    ) -> dict[str, NDArray[np.float32]]:
+        """The embeddings of ``items``' texts no cache holds, by ``compute`` (see ``Embedder.missing``)."""
+        return self._embedder().missing(
+            [i.description for i in items if has_letters(i.description)], ITEM_KIND, compute
+        )
+
+    def keep_embeddings(self, rows: Mapping[str, NDArray[np.float32]]) -> None:
+        self._embedder().keep(rows)
 
     def _concepts(self, items: Sequence[Item]) -> NDArray[np.float64]:
         concepts = self.anchors.transform(self._embedder(), [i.description for i in items])

@@ -25,7 +25,7 @@ clusters (a non-negative sum of their coordinates, so similarities stay in [0, 1
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -141,20 +141,25 @@ class Embedder:
             found = [row if row is not None else zero for row in found]
         elif any(row is None for row in found):
             fresh = self._embed_missing(keys, texts, found, kind, self.model.embed)
+            self.keep(fresh)
             found = [row if row is not None else fresh[k] for k, row in zip(keys, found, strict=True)]
         if not keys:
             return np.zeros((0, self.model.dimension))
         rows = [row for row in found if row is not None]
         return np.asarray(np.stack(rows), dtype=np.float64)
 
-    def fill(self, texts: Sequence[str], kind: Kind, compute: Callable[[list[str], Kind], Embeddings]) -> int:
-        """Embed the ``texts`` no cache holds with ``compute`` (the model, run elsewhere) and cache them.
-
-        ``compute`` is given the normalised texts, as the model would be. Returns how many were embedded.
-        """
+    def missing(
+        self, texts: Sequence[str], kind: Kind, compute: Callable[[list[str], Kind], Embeddings]
+    ) -> dict[str, NDArray[np.float32]]:
+        """The rows of the ``texts`` no cache holds, embedded by ``compute`` (the model, run elsewhere),
+        by cache key; not cached yet (``keep`` them). ``compute`` is given the normalised texts."""
         keys = [cache_key(t, kind) for t in texts]
-        found = self.cache.get(keys)
-        return len(self._embed_missing(keys, texts, found, kind, compute))
+        return self._embed_missing(keys, texts, self.cache.get(keys), kind, compute)
+
+    def keep(self, rows: Mapping[str, NDArray[np.float32]]) -> None:
+        """Cache rows by key (from ``missing``): vectorising their texts next embeds nothing."""
+        if rows:
+            self.cache.put(list(rows), np.stack(list(rows.values())))
 
     def _embed_missing(
         self,
@@ -176,7 +181,6 @@ class Embedder:
             )
         norms = np.linalg.norm(computed, axis=1, keepdims=True)
         computed = np.divide(computed, norms, out=np.zeros_like(computed), where=norms > 0)
-        self.cache.put(missing, computed)
         return dict(zip(missing, computed, strict=True))
 
 
