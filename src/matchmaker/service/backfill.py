@@ -140,7 +140,8 @@ class Backfill(Generic[Embedded]):
                     self._condition.notify_all()
 
     def _step(self, entry: _Entry, own: bool) -> None:
-        if not self._missing(entry.profile):
+        # Its own registration had texts to embed when it was queued: embedding finds what is still missing.
+        if not own and not self._missing(entry.profile):
             self._complete(entry.profile, None)
             return
         if not own and time.monotonic() - entry.queued_at < self.foreign_wait_s:

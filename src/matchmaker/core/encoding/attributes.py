@@ -31,6 +31,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -114,6 +115,9 @@ class ItemAttributes:
     rejects: dict[str, NDArray[np.float64]]  # attribute -> (items, states): r, the need side
 
 
+INFERRED_TEXTS = 200_000  # descriptions whose inferred values are remembered (a few tens of MB)
+
+
 class AttributeCoder:
     """The vocabulary's attributes, with the states fitted, turned into factors and coefficient vectors.
 
@@ -149,8 +153,23 @@ class AttributeCoder:
 
     def values_of(self, item: Item) -> dict[str, Values]:
         """Declared values, else those the description names, for every attribute."""
-        text = normalise(item.description)
-        return {a.name: item.declared(a.name) or a.infer(text) for a in self.attributes}
+        inferred = self._inferred(item.description)
+        return {a.name: item.declared(a.name) or inferred[a.name] for a in self.attributes}
+
+    def _inferred(self, description: str) -> dict[str, Values]:
+        # Every ranking explains its pairs' items again; reading their words once per text is enough.
+        memo: dict[str, dict[str, Values]] = self.__dict__.setdefault("_memo", {})
+        found = memo.get(description)
+        if found is None:
+            text = normalise(description)
+            found = {a.name: a.infer(text) for a in self.attributes}
+            if len(memo) >= INFERRED_TEXTS:
+                memo.clear()
+            memo[description] = found
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_memo"}
 
     def of(self, items: Sequence[Item]) -> ItemAttributes:
         """The values, ``e`` rows and ``r`` rows of ``items``."""
