@@ -552,7 +552,7 @@ async def measure(url: str, process: psutil.Process, ids: list[str], args: argpa
         await asyncio.sleep(2)
     if "mixed" in phases:
         # A new seed each run: the registrations' texts are new to a kept cache (``--cache-dir``) too.
-        seed = time.time_ns() % 1_000_000_007
+        seed = args.registration_seed if args.registration_seed is not None else time.time_ns() % 1_000_000_007
         bodies = registrations(int(args.mixed_rate * args.duration * args.write_share) + 1, seed=seed)
         found["open_loop_mixed"] = await _phase(
             process,
@@ -602,6 +602,12 @@ def main() -> None:
     parser.add_argument("--phases", nargs="+", choices=PHASES, help=f"only these phases (default: {' '.join(PHASES)})")
     parser.add_argument(
         "--cache-dir", type=Path, default=None, help="embedding cache to warm and serve from (default: a fresh one)"
+    )
+    parser.add_argument(
+        "--registration-seed",
+        type=int,
+        default=None,
+        help="repeat an earlier run's registrations (its registration_seed); with its --cache-dir, nothing to embed",
     )
     args = parser.parse_args()
     results = []

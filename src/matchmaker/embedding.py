@@ -302,8 +302,11 @@ LOWEST_PRIORITY = 19
 
 
 def _lowest_priority() -> None:
+    """Run only when nothing else wants the CPU: SCHED_IDLE on Linux, else the highest nice value."""
     with contextlib.suppress(AttributeError, OSError):
         os.nice(LOWEST_PRIORITY - os.nice(0))
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def embed_here(encoder: str, model_path: str | None, threads: int, texts: list[str], kind: Kind) -> NDArray[np.float32]:

@@ -33,6 +33,9 @@ from matchmaker.core.profile import Profile
 log = logging.getLogger("matchmaker.service")
 FOREIGN_WAIT_S = 30.0  # how long a registration another process received is left to that process
 RECHECK_S = 0.5  # how often the shared cache is looked at meanwhile
+# While requests are being answered, background work takes at most this share of the thread's time
+# (each registration embedded and swapped in is followed by a pause); on an idle server it runs flat out.
+BUSY_SHARE = 0.2
 Embedded = TypeVar("Embedded")
 
 
@@ -46,6 +49,7 @@ class _Entry:
 class Backfill(Generic[Embedded]):
     """Queues of registrations whose texts are not embedded yet, and the thread that embeds them.
 
+    ``busy()`` says whether requests are being answered (then the thread paces itself, ``BUSY_SHARE``).
     ``missing(profile)`` says whether some text of ``profile`` is still unembedded (in the shared
     cache too); ``embed(profile)`` embeds them (slow, holds no lock of the service) and returns what it
     computed; ``complete(profile, embedded)`` caches that (None: nothing was computed here) and swaps
@@ -59,9 +63,10 @@ class Backfill(Generic[Embedded]):
         embed: Callable[[Profile], Embedded],
         complete: Callable[[Profile, Embedded | None], None],
         *,
+        busy: Callable[[], bool] = lambda: False,
         foreign_wait_s: float = FOREIGN_WAIT_S,
     ) -> None:
-        self._missing, self._embed, self._complete = missing, embed, complete
+        self._missing, self._embed, self._complete, self._busy_serving = missing, embed, complete, busy
         self.foreign_wait_s = foreign_wait_s
         self._own: deque[_Entry] = deque()  # received by this process: embedded at once
         self._foreign: deque[_Entry] = deque()  # received by another: left to it first
@@ -128,6 +133,7 @@ class Backfill(Generic[Embedded]):
     def _run(self) -> None:
         while (taken := self._take()) is not None:
             entry, own = taken
+            started = time.monotonic()
             try:
                 self._step(entry, own)
             except Exception:  # a background failure must not stop later registrations; it is logged
@@ -138,6 +144,11 @@ class Backfill(Generic[Embedded]):
                 with self._condition:
                     self._busy -= 1
                     self._condition.notify_all()
+            if self._busy_serving():
+                pause = (time.monotonic() - started) * (1 / BUSY_SHARE - 1)
+                with self._condition:
+                    if not self._closed:
+                        self._condition.wait(pause)
 
     def _step(self, entry: _Entry, own: bool) -> None:
         # Its own registration had texts to embed when it was queued: embedding finds what is still missing.

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ Embeddings = dict[str, NDArray[np.float32]]
 CACHE_ENTRIES = 1024  # rendered answers of a few tens of kB each
 REPORT_ENTRIES = 16  # rendered reports, up to a few MB each
 REPORT_RETRY_S = 5  # what a refused report request is told to wait
+BUSY_WINDOW_S = 0.25  # a request within this long ago: the background embedding paces itself
 
 
 class ReportBusy(MatchmakerError):
@@ -101,7 +103,10 @@ class Service:
         self._reports: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
         self._rendering_report = threading.Lock()  # one report at a time: each costs seconds of CPU
         self._own_writes: set[str] = set()  # profiles this process has committed and not applied yet
-        self.backfill: Backfill[Embeddings] = Backfill(self._unembedded, self._embed, self._complete)
+        self._last_request = 0.0  # when a request last asked for the population (monotonic seconds)
+        self.backfill: Backfill[Embeddings] = Backfill(
+            self._unembedded, self._embed, self._complete, busy=self._serving
+        )
         self._embedding = EmbeddingProcess(settings)
         # Read before the data: a write committed in between is applied again by ``_catch_up`` (harmless).
         self._applied = store.last_change()
@@ -141,6 +146,7 @@ class Service:
 
     def snapshot(self) -> Snapshot:
         """The current population, with every write committed so far (by any process) applied."""
+        self._last_request = time.monotonic()
         self._catch_up()
         return self._snapshot
 
@@ -199,6 +205,10 @@ class Service:
             self._swap(current.with_profile(shipped))
         elif org_id in population.index:
             self._swap(current.without(org_id))
+
+    def _serving(self) -> bool:
+        """Whether requests are being answered (one asked for the population within ``BUSY_WINDOW_S``)."""
+        return time.monotonic() - self._last_request < BUSY_WINDOW_S
 
     def _register(self, current: Workspace, profile: Profile, *, own: bool) -> None:
         """Swap in ``profile``: at once from its words, tags and cached embeddings, completed in the background."""
