@@ -201,27 +201,28 @@ class App(typer.Typer):
 class CommandContext:
     """The global options, and what commands load from them once per run."""
 
-    def __init__(self, profiles: Path | None, config: Path | None) -> None:
+    def __init__(self, profiles: Path | None, config: Path | None, no_cache: bool = False) -> None:
         self.profiles_option = profiles
         self.config = config
+        self.overrides = {"profiles": profiles, "fit_cache": False if no_cache else None}
 
     @functools.cached_property
     def settings(self) -> Settings:
         """The settings every command reads (server-only ones are not parsed: see ``service_settings``)."""
         from matchmaker.settings import load_settings
 
-        return load_settings(self.config, profiles=self.profiles_option)
+        return load_settings(self.config, **self.overrides)
 
     @functools.cached_property
     def service_settings(self) -> ServiceSettings:
         """The settings of the HTTP service, server-only ones included (``matchmaker serve``)."""
         from matchmaker.settings import load_service_settings
 
-        return load_service_settings(self.config, profiles=self.profiles_option)
+        return load_service_settings(self.config, **self.overrides)
 
     @property
     def profiles_dir(self) -> Path:
-        from matchmaker.loading import default_profiles_dir
+        from matchmaker.loading.layout import default_profiles_dir
 
         return self.settings.profiles or default_profiles_dir()
 
@@ -233,10 +234,14 @@ class CommandContext:
 
     @functools.cached_property
     def workspace(self) -> Workspace:
-        """The profile set plus the database's attendees and declines (when the database exists), fitted."""
-        from matchmaker.assembly import open_workspace
+        """The profile set plus the database's attendees and declines (when the database exists), fitted.
 
-        workspace, registered = open_workspace(self.settings, self.profile_set)
+        The fit is read from the fit cache when it holds it (then the profiles are not read either).
+        """
+        from matchmaker.assembly import open_cached_workspace
+
+        workspace, registered, profile_set = open_cached_workspace(self.settings, self.__dict__.get("profile_set"))
+        self.__dict__["profile_set"] = profile_set
         self.registered = registered
         return workspace
 
