@@ -337,9 +337,12 @@ class LazyModel:
 
     def __init__(self, kind: str, path: Path | None, threads: int, identity: str) -> None:
         self.kind, self.path, self.threads, self.identity = kind, path, threads, identity
+        self._model: EmbeddingModel | None = None
 
     def loaded(self) -> EmbeddingModel:
-        return load_model(self.kind, str(self.path) if self.path is not None else None, self.threads)
+        if self._model is None:
+            self._model = load_model(self.kind, str(self.path) if self.path is not None else None, self.threads)
+        return self._model
 
     @property
     def dimension(self) -> int:
