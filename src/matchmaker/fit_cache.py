@@ -12,8 +12,8 @@ The key is a SHA-256 of everything the fit depends on:
   the vocabulary and every profile file's name and bytes, or the population file);
 * the registered profiles added from the database, if any (their JSON);
 * the scoring settings, the encoder and its model's identity (``embedding.model_identity``);
-* the code: matchmaker's version, the size and modification time of each of its modules (an edited
-  checkout is another fit), the installed distributions and Python's version.
+* the code: the size and modification time of each of matchmaker's modules (an edited checkout is
+  another fit), the installed distributions and their versions (matchmaker's among them), Python's version.
 
 Entries live in ``<cache_dir>/populations`` (``cache_dir`` is the embedding cache's folder:
 $XDG_CACHE_HOME/matchmaker or ~/.cache/matchmaker unless set), each written atomically; the
@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matchmaker import __version__
 from matchmaker.atomic import write_atomic
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.population import Population
@@ -93,8 +92,13 @@ def _distributions() -> Iterator[str]:
 
 
 def code_identity() -> str:
-    """A digest of the code a fit runs: matchmaker (version and modules), the installed distributions, Python."""
-    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version}\0{platform.machine()}".encode())
+    """A digest of the code a fit runs: matchmaker's modules, the installed distributions (matchmaker's own,
+    with its version, among them), Python.
+
+    (Not ``matchmaker.__version__``: reading it costs ``importlib.metadata``, and the distributions
+    name it already.)
+    """
+    digest = hashlib.sha256(f"{FORMAT}\0{sys.version}\0{platform.machine()}".encode())
     for part in (*_package_files(), *_distributions()):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()

@@ -12,9 +12,11 @@ does not answer); 130 interrupted. ``matchmaker profiles validate`` prints one l
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -146,6 +148,25 @@ class Command(TyperCommand):
         return pieces
 
 
+def skip_final_collection() -> None:
+    """At exit, leave the objects still alive to the operating system rather than to a last garbage collection.
+
+    The interpreter collects every object it holds while it shuts down (several full passes over the
+    hundreds of thousands that numpy, scipy, pydantic and a fitted population make): about 0.1-0.2 s
+    of the CPU a short command costs, for memory the process gives back anyway. Registered once per
+    process, at exit it moves every object to the permanent generation (``gc.freeze``), which those
+    passes skip; exit handlers registered before it (closing a Dask cluster, saving coverage data)
+    still run after it.
+    """
+    global _SKIPPING
+    if not _SKIPPING:
+        _SKIPPING = True
+        atexit.register(gc.freeze)
+
+
+_SKIPPING = False
+
+
 class Group(TyperGroup):
     """The root command: one line and exit code 1 for every usage error, like every other error."""
 
@@ -160,6 +181,7 @@ class Group(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        skip_final_collection()
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = result if isinstance(result, int) else 0
