@@ -259,3 +259,43 @@ def test_the_loading_package_names_every_lazy_name() -> None:
         assert getattr(loading, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         loading.nothing  # noqa: B018
+
+
+def test_registered_profiles_are_in_the_key(profiles: Path, cache_dir: Path, tmp_path: Path) -> None:
+    from matchmaker.storage import Store
+
+    database = tmp_path / "event.db"
+    store = Store.open(None, database)
+    text = "Hindi speech recordings from call centres, transcribed"
+    claim = Item(description=text, strength=3, evidence=Evidence(background="x"))
+    store.put_profile(
+        Profile(
+            id="attendee",
+            name="Attendee",
+            country="IN",
+            kind="startup",
+            sectors=("generative-ai",),
+            offers={"data": (claim,)},
+        )
+    )
+    settings = settings_of(profiles, cache_dir, database=database)
+    fresh, registered, _ = open_cached_workspace(settings_of(profiles, cache_dir, database=database, fit_cache=False))
+    first, _, _ = open_cached_workspace(settings)
+    again, _, _ = open_cached_workspace(settings)
+    assert registered == 1 and isinstance(again.population.vectoriser.model, LazyModel)
+    assert answers(again) == answers(fresh) == answers(first)
+    other = Item(description="GPU hours for speech model training", strength=2, evidence=Evidence(background="x"))
+    store.put_profile(
+        Profile(
+            id="second",
+            name="Second",
+            country="JP",
+            kind="startup",
+            sectors=("generative-ai",),
+            needs={"compute": (other,)},
+        )
+    )
+    store.close()
+    grown, registered, _ = open_cached_workspace(settings)
+    assert registered == 2 and "second" in grown.population.index
+    assert not isinstance(grown.population.vectoriser.model, LazyModel)  # fitted again
