@@ -226,6 +226,10 @@ def test_only_the_most_recent_entries_are_kept(
     assert len(kept) == 2
     newest = fit_key(settings_of(profiles, cache_dir, encoder="lexical", scoring={"sector_weight": 0.3}), profiles)
     assert cache_dir / "populations" / f"{newest}.fit" in kept
+    monkeypatch.setattr(fit_cache, "KEEP_BYTES", 1)  # the newest is kept whatever its size
+    open_cached_workspace(settings_of(profiles, cache_dir, encoder="lexical", scoring={"sector_weight": 0.4}))
+    newest = fit_key(settings_of(profiles, cache_dir, encoder="lexical", scoring={"sector_weight": 0.4}), profiles)
+    assert entries(cache_dir) == [cache_dir / "populations" / f"{newest}.fit"]
 
 
 def test_the_digest_is_the_profile_set_version(profiles: Path, tmp_path: Path) -> None:

@@ -17,10 +17,11 @@ The key is a SHA-256 of everything the fit depends on:
 
 Entries live in ``<cache_dir>/populations`` (``cache_dir`` is the embedding cache's folder:
 $XDG_CACHE_HOME/matchmaker or ~/.cache/matchmaker unless set), each written atomically; the
-``KEEP`` most recently used are kept. An entry that cannot be read (corrupt, truncated, written by
-another version, from a library that moved) is a miss: the population is fitted again and the entry
-rewritten, silently. A folder that cannot be written costs nothing but the saving. ``fit_cache =
-false`` in the config file, ``MATCHMAKER_FIT_CACHE=0`` or ``matchmaker --no-cache`` turns it off.
+``KEEP`` most recently used are kept, up to ``KEEP_BYTES`` in all. An entry that cannot be read
+(corrupt, truncated, written by another version, from a library that moved) is a miss: the
+population is fitted again and the entry rewritten, silently. A folder that cannot be written costs
+nothing but the saving. ``fit_cache = false`` in the config file, ``MATCHMAKER_FIT_CACHE=0`` or
+``matchmaker --no-cache`` turns it off.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ log = logging.getLogger("matchmaker")
 FORMAT = 1  # the layout of an entry; a new one makes every older entry a miss
 MAGIC = b"matchmaker fitted population\n"
 KEEP = 8  # entries kept in the folder (the most recently used)
+KEEP_BYTES = 2 << 30  # and no more than this in all (the newest is kept whatever its size): 57 MB for 10,000 profiles
 SUFFIX = ".fit"
 
 
@@ -180,7 +182,8 @@ class FitCache:
         return found
 
     def put(self, key: str, fitted: Fitted) -> None:
-        """Write the entry of ``key`` atomically and keep the ``KEEP`` most recent; a failure is logged, not raised."""
+        """Write the entry of ``key`` atomically and keep the most recent (``KEEP``, ``KEEP_BYTES``); a failure is
+        logged, not raised."""
         try:
             payload = pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL)
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -193,10 +196,14 @@ class FitCache:
         entries = []
         for path in self.folder.glob(f"*{SUFFIX}"):
             with contextlib.suppress(OSError):
-                entries.append((path.stat().st_mtime_ns, path))
-        for _, path in sorted(entries, reverse=True)[KEEP:]:
-            with contextlib.suppress(OSError):
-                path.unlink()
+                status = path.stat()
+                entries.append((status.st_mtime_ns, status.st_size, path))
+        total = 0
+        for position, (_, size, path) in enumerate(sorted(entries, reverse=True)):
+            total += size
+            if position >= KEEP or (position > 0 and total > KEEP_BYTES):
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
 
 def cached_fit(
