@@ -32,6 +32,7 @@ LAYERS = {
     "loading": 2,
     "views": 2,
     "cluster": 2,
+    "fit_cache": 2,
     "reports": 3,
     "events": 3,
     "assembly": 3,

@@ -19,19 +19,27 @@ from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import Profile, Vocabulary, vocabulary_problems
 from matchmaker.core.profile_set import ProfileSet
 from matchmaker.embedding import encoder_choice
-from matchmaker.loading import default_profiles_dir, load_profiles
+from matchmaker.loading.layout import default_profiles_dir
 from matchmaker.settings import Settings
 
 if TYPE_CHECKING:
+    from matchmaker.core.population import Population
     from matchmaker.core.scoring.execution import Backend
     from matchmaker.storage import Feedback, Store
 
 log = logging.getLogger("matchmaker")
 
 
+def profiles_path(settings: Settings) -> Path:
+    """Where the profiles are: the folder (or population file) the settings name, else the shipped profiles."""
+    return settings.profiles or default_profiles_dir()
+
+
 def profile_set_of(settings: Settings) -> ProfileSet:
     """The profile folder (or population file) the settings name, else the shipped profiles."""
-    return load_profiles(settings.profiles or default_profiles_dir())
+    from matchmaker.loading import load_profiles  # the parsers and validators only when profiles are read
+
+    return load_profiles(profiles_path(settings))
 
 
 def stored_profile(org_id: str, data: str, vocabulary: Vocabulary) -> Profile | None:
@@ -99,23 +107,67 @@ def open_workspace(settings: Settings, profile_set: ProfileSet) -> tuple[Workspa
     Returns it with the number of registered profiles it holds. A database that does not exist is not
     created: the profile set alone is ranked.
     """
+    registered, exclusions = database_contents(settings, profile_set.vocabulary)
+    population = fitted(settings, profile_set, registered)
+    return _workspace(settings, profile_set, population, exclusions), len(registered)
+
+
+def open_cached_workspace(
+    settings: Settings, profile_set: ProfileSet | None = None
+) -> tuple[Workspace, int, ProfileSet]:
+    """The workspace of ``open_workspace``, its population read from the fit cache when it holds it.
+
+    ``profile_set`` is the profile set of ``profiles_path(settings)`` if it was read already; else it is
+    read only if the cache does not hold the fit (``matchmaker.fit_cache``: the answers are the same).
+    Returns the workspace, the number of registered profiles it holds, and the profile set.
+    """
+    from matchmaker.fit_cache import cached_fit
+
+    path = profiles_path(settings)
     registered: dict[str, Profile] = {}
     exclusions = Exclusions()
     if database_present(settings):
-        from matchmaker.storage import Store  # SQLAlchemy only when there is a database to read
+        profile_set = profile_set or profile_set_of(settings)
+        registered, exclusions = database_contents(settings, profile_set.vocabulary)
+    given = profile_set
 
-        store = Store.open(settings.database_url, settings.database, create=False)
-        try:
-            registered = registered_profiles(store, profile_set.vocabulary)
-            exclusions = exclusions_of(store.feedback())
-        finally:
-            store.close()
-    population = fit_population(
+    def fit() -> tuple[ProfileSet, Population]:
+        chosen = given or profile_set_of(settings)
+        return chosen, fitted(settings, chosen, registered)
+
+    read, population = cached_fit(settings, path, fit, registered.values())
+    profile_set = given or read
+    return _workspace(settings, profile_set, population, exclusions), len(registered), profile_set
+
+
+def database_contents(settings: Settings, vocabulary: Vocabulary) -> tuple[dict[str, Profile], Exclusions]:
+    """The registered profiles (those that still validate) and what feedback excludes; none without a database.
+
+    A database that does not exist is not created.
+    """
+    if not database_present(settings):
+        return {}, Exclusions()
+    from matchmaker.storage import Store  # SQLAlchemy only when there is a database to read
+
+    store = Store.open(settings.database_url, settings.database, create=False)
+    try:
+        return registered_profiles(store, vocabulary), exclusions_of(store.feedback())
+    finally:
+        store.close()
+
+
+def fitted(settings: Settings, profile_set: ProfileSet, registered: Mapping[str, Profile]) -> Population:
+    """The population of the profile set and the registered profiles, fitted with the configured encoder."""
+    return fit_population(
         population_profiles(profile_set.profiles, registered),
         profile_set.vocabulary,
         settings.scoring.to_core(),
         encoding=encoder_choice(settings),
     )
+
+
+def _workspace(
+    settings: Settings, profile_set: ProfileSet, population: Population, exclusions: Exclusions
+) -> Workspace:
     roles = roles_of(profile_set.vocabulary)
-    workspace = Workspace(population, exclusions, settings.memory_budget_mb, roles, backend_of(settings))
-    return workspace, len(registered)
+    return Workspace(population, exclusions, settings.memory_budget_mb, roles, backend_of(settings))

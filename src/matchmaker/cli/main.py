@@ -51,13 +51,20 @@ def main(
             show_default=False,
         ),
     ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Fit the profiles again rather than read their fit from the cache (the fit_cache setting).",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=print_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
     """matchmaker: complementary pairings of data holders, compute providers, developers and industry users."""
-    ctx.obj = CommandContext(profiles_dir, config)
+    ctx.obj = CommandContext(profiles_dir, config, no_cache)
 
 
 for group in (rank, export, profiles, report, event, serve, synth):

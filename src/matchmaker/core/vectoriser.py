@@ -270,9 +270,27 @@ class ProfileVectoriser:
             self.encoder_.attach(Embedder(model, cache))  # type: ignore[attr-defined]
         return self
 
+    def remembered_items(self) -> dict[tuple[str, tuple[str, ...]], Any]:
+        """The item vectors it remembers (text and tags -> row), which pickles leave out: to keep beside one.
+
+        Giving them back with ``remember`` spares a vectoriser loaded from a pickle re-encoding every
+        item it explains (the fit cache on disk keeps them so).
+        """
+        cache = getattr(self, "_cache", None)
+        return dict(cache.rows) if cache is not None else {}
+
+    def remember(self, rows: dict[tuple[str, tuple[str, ...]], Any]) -> ProfileVectoriser:
+        """Remember ``rows`` (from ``remembered_items`` of this vectoriser before it was pickled); returns self."""
+        cache = getattr(self, "_cache", None)
+        if cache is None:
+            cache = self._cache = _VectorCache()
+        with cache.lock:
+            cache.rows.update(rows)
+        return self
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_cache"] = None  # a cache with a lock: rebuilt on use
+        state["_cache"] = None  # a cache with a lock: rebuilt on use (``remembered_items`` keeps its rows)
         state["model"] = state["cache"] = None  # attach them again after loading
         return state
 

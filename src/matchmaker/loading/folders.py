@@ -8,16 +8,9 @@ from pathlib import Path
 from matchmaker.core.errors import MatchmakerError, Problem, ProfileError
 from matchmaker.core.profile import Profile
 from matchmaker.core.profile_set import ProfileSet
-from matchmaker.loading.population_files import POPULATION_SUFFIXES, validate_file
-from matchmaker.loading.profiles import (
-    VOCABULARY_FILE,
-    ItemCache,
-    check_profiles,
-    parse_profile,
-    profile_files,
-    read_sources,
-    read_vocabulary,
-)
+from matchmaker.loading.layout import POPULATION_SUFFIXES, VOCABULARY_FILE, profile_files
+from matchmaker.loading.population_files import validate_file
+from matchmaker.loading.profiles import ItemCache, check_profiles, parse_profile, read_sources, read_vocabulary
 from matchmaker.loading.safe_yaml import read_yaml
 
 

@@ -12,18 +12,9 @@ from typing import Any
 from matchmaker.core.errors import MatchmakerError, Problem, ProfileError
 from matchmaker.core.profile import Profile
 from matchmaker.core.profile_set import ProfileSet
-from matchmaker.loading.profiles import (
-    VOCABULARY_FILE,
-    ItemCache,
-    check_profiles,
-    default_profiles_dir,
-    parse_profile,
-    read_sources,
-    read_vocabulary,
-)
+from matchmaker.loading.layout import POPULATION_SUFFIXES, population_vocabulary_path
+from matchmaker.loading.profiles import ItemCache, check_profiles, parse_profile, read_sources, read_vocabulary
 from matchmaker.loading.safe_yaml import MAX_FILE_BYTES
-
-POPULATION_SUFFIXES = (".jsonl", ".parquet")  # one file holding a whole population
 
 _BATCH = 4096
 
@@ -61,12 +52,6 @@ def parquet_schema() -> Any:
             ("government_evidence", evidence),
         ]
     )
-
-
-def population_vocabulary_path(path: Path) -> Path:
-    """The vocabulary a population file uses: ``_vocabulary.yaml`` beside it, else the shipped one."""
-    beside = path.parent / VOCABULARY_FILE
-    return beside if beside.is_file() else default_profiles_dir() / VOCABULARY_FILE
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from importlib import resources
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +12,9 @@ from matchmaker.core.errors import MatchmakerError, Problem, ProfileError
 from matchmaker.core.evidence import normalise_text, quote_problems
 from matchmaker.core.profile import Evidence, Item, Profile, Vocabulary, vocabulary_problems
 from matchmaker.core.relations import relation_problems
+from matchmaker.loading.layout import VOCABULARY_FILE
 from matchmaker.loading.problems import pydantic_problems, short_value
 from matchmaker.loading.safe_yaml import read_yaml
-
-VOCABULARY_FILE = "_vocabulary.yaml"
-
-
-def default_profiles_dir() -> Path:
-    """The profiles shipped with matchmaker (inside the installed package, or the repository's folder)."""
-    packaged = Path(str(resources.files("matchmaker"))) / "_profiles"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "profiles"
 
 
 def read_sources(folder: Path) -> dict[str, str]:
@@ -36,12 +26,6 @@ def read_sources(folder: Path) -> dict[str, str]:
         for p in sorted(folder.iterdir())
         if p.is_file() and not p.name.startswith(".")
     }
-
-
-def profile_files(folder: Path) -> Iterator[Path]:
-    for path in sorted(folder.iterdir()):
-        if path.suffix in (".yaml", ".yml") and not path.name.startswith(("_", ".")):
-            yield path
 
 
 _ITEM_KEYS = frozenset(Item.model_fields)

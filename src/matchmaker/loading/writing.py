@@ -13,8 +13,9 @@ from matchmaker.atomic import new_folder, replacing, write_atomic
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import Item, Profile, Vocabulary
 from matchmaker.core.profile_set import ProfileSet
-from matchmaker.loading.population_files import POPULATION_SUFFIXES, parquet_schema
-from matchmaker.loading.profiles import VOCABULARY_FILE, default_profiles_dir, read_vocabulary
+from matchmaker.loading.layout import POPULATION_SUFFIXES, VOCABULARY_FILE, default_profiles_dir
+from matchmaker.loading.population_files import parquet_schema
+from matchmaker.loading.profiles import read_vocabulary
 
 _BATCH = 4096
 
