@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,14 @@ def new_words_attendee() -> dict[str, Any]:
     body["offers"]["data"][0]["description"] = f"Labelled factory images for inspection models, batch {fresh}."
     body["needs"]["talent"][0]["description"] = f"Engineers who can fine-tune vision models, team {fresh}."
     return body
+
+
+def attendee_profile() -> Any:
+    from matchmaker.loading import parse_profile
+
+    profile, problems = parse_profile({**attendee(), "id": "acme-robotics"}, "")
+    assert profile is not None, problems
+    return profile
 
 
 def partners(client: TestClient, org: str) -> list[tuple[str, float]]:
@@ -109,3 +118,29 @@ def test_a_registration_whose_receiver_died_is_completed_by_another_process(tmp_
 def _row(service: Service, org: str) -> list[tuple[str, float]]:
     snapshot = service.snapshot()
     return [(m.b.id, round(m.score, 12)) for m in snapshot.population.partners(org, reasons=0)]
+
+
+def test_while_requests_are_answered_the_background_work_paces_itself() -> None:
+    from matchmaker.service.backfill import BUSY_SHARE, Backfill
+    
+    finished: list[float] = []
+    step_s = 0.05
+
+    def embed(profile: Any) -> None:
+        time.sleep(step_s)
+
+    def complete(profile: Any, embedded: None) -> None:
+        finished.append(time.monotonic())
+
+    for busy, at_least in ((False, 0.0), (True, step_s * (1 / BUSY_SHARE - 1))):
+        finished.clear()
+        backfill: Backfill[None] = Backfill(lambda p: True, embed, complete, busy=lambda busy=busy: busy)
+        profile = attendee_profile()
+        backfill.submit(profile, own=True)
+        backfill.submit(profile, own=True)
+        assert backfill.wait(30)
+        backfill.close()
+        gap = finished[1] - finished[0]
+        assert gap >= at_least + step_s * 0.9
+        if not busy:
+            assert gap < step_s * 4  # flat out when nobody is waiting for an answer

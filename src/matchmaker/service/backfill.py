@@ -35,7 +35,7 @@ FOREIGN_WAIT_S = 30.0  # how long a registration another process received is lef
 RECHECK_S = 0.5  # how often the shared cache is looked at meanwhile
 # While requests are being answered, background work takes at most this share of the thread's time
 # (each registration embedded and swapped in is followed by a pause); on an idle server it runs flat out.
-BUSY_SHARE = 0.2
+BUSY_SHARE = 0.1
 Embedded = TypeVar("Embedded")
 
 
