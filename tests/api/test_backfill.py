@@ -122,7 +122,7 @@ def _row(service: Service, org: str) -> list[tuple[str, float]]:
 
 def test_while_requests_are_answered_the_background_work_paces_itself() -> None:
     from matchmaker.service.backfill import BUSY_SHARE, Backfill
-    
+
     finished: list[float] = []
     step_s = 0.05
 

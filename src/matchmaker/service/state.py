@@ -103,7 +103,7 @@ class Service:
         self._reports: OrderedDict[Hashable, tuple[bytes, str]] = OrderedDict()
         self._rendering_report = threading.Lock()  # one report at a time: each costs seconds of CPU
         self._own_writes: set[str] = set()  # profiles this process has committed and not applied yet
-        self._last_request = 0.0  # when a request last asked for the population (monotonic seconds)
+        self._last_request = 0.0  # when a ranking or a write last started (monotonic seconds)
         self.backfill: Backfill[Embeddings] = Backfill(
             self._unembedded, self._embed, self._complete, busy=self._serving
         )
@@ -146,7 +146,6 @@ class Service:
 
     def snapshot(self) -> Snapshot:
         """The current population, with every write committed so far (by any process) applied."""
-        self._last_request = time.monotonic()
         self._catch_up()
         return self._snapshot
 
@@ -207,7 +206,8 @@ class Service:
             self._swap(current.without(org_id))
 
     def _serving(self) -> bool:
-        """Whether requests are being answered (one asked for the population within ``BUSY_WINDOW_S``)."""
+        """Whether requests are being answered: a ranking or a write started within ``BUSY_WINDOW_S``
+        (health checks and lookups do not count: they cost nothing the background work would slow)."""
         return time.monotonic() - self._last_request < BUSY_WINDOW_S
 
     def _register(self, current: Workspace, profile: Profile, *, own: bool) -> None:
@@ -318,6 +318,7 @@ class Service:
         here on the event loop itself; explanations and ad-hoc matches, from FastAPI's thread pool,
         wait on the lock rather than compete.
         """
+        self._last_request = time.monotonic()
         with self.one_at_a_time:
             if embed_new_texts:
                 return work(*args, **kwargs)
@@ -349,6 +350,7 @@ class Service:
     def put(self, profile: Profile) -> Registration:
         """Store ``profile`` (committed) and make it visible to the next request."""
         self._check_writable(profile.id)
+        self._last_request = time.monotonic()
         with self._lock:
             self._catch_up_locked()
             new = profile.id not in self._snapshot.population.index
