@@ -160,6 +160,10 @@ class BonusFactors:
         )
 
 
+# The combiners the numba kernel computes, and the code its loops branch on (importable without numba).
+COMBINER_CODES = {"harmonic": 0, "geometric": 1, "arithmetic": 2, "min": 3, "stronger-led": 4, "sqrt-mean": 5}
+
+
 def combine(
     ab: Scores, ba: Scores, settings: ScoringSettings, *, clamp: bool, spare: Scores | None = None
 ) -> tuple[Scores, Scores | None]:

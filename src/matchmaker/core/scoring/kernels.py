@@ -23,7 +23,7 @@ import numpy as np
 
 from matchmaker.core.errors import SettingsError
 from matchmaker.core.registry import Registry
-from matchmaker.core.scoring.formula import apply_bonus, combine
+from matchmaker.core.scoring.formula import COMBINER_CODES, apply_bonus, combine
 from matchmaker.core.scoring.layout import SupportLayout
 from matchmaker.core.scoring.settings import ScoringSettings
 from matchmaker.core.vectors import Scores
@@ -73,8 +73,6 @@ def choose_kernel(name: str, n: int, settings: ScoringSettings) -> str:
     return name
 
 
-# The combiners the numba kernel computes, and the code its loops branch on (importable without numba).
-COMBINER_CODES = {"harmonic": 0, "geometric": 1, "arithmetic": 2, "min": 3, "stronger-led": 4, "sqrt-mean": 5}
 _BUILT_IN_COMBINERS = tuple(COMBINER_CODES)
 
 

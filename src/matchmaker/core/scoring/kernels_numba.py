@@ -23,7 +23,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from matchmaker.core.scoring.kernels import COMBINER_CODES
+from matchmaker.core.scoring.formula import COMBINER_CODES
 
 HARMONIC, GEOMETRIC, ARITHMETIC, MINIMUM, STRONGER_LED, SQRT_MEAN = (
     COMBINER_CODES[name] for name in ("harmonic", "geometric", "arithmetic", "min", "stronger-led", "sqrt-mean")
