@@ -138,6 +138,8 @@ def test_while_requests_are_answered_the_background_work_paces_itself() -> None:
         profile = attendee_profile()
         backfill.submit(profile, own=True)
         backfill.submit(profile, own=True)
+        time.sleep(step_s * 2)
+        backfill.submit(profile, own=True)  # a registration arriving during the pause does not end it
         assert backfill.wait(30)
         backfill.close()
         gap = finished[1] - finished[0]

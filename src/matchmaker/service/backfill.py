@@ -145,10 +145,11 @@ class Backfill(Generic[Embedded]):
                     self._busy -= 1
                     self._condition.notify_all()
             if self._busy_serving():
-                pause = (time.monotonic() - started) * (1 / BUSY_SHARE - 1)
+                # The whole pause, though every registration queued meanwhile notifies the condition.
+                resume = time.monotonic() + (time.monotonic() - started) * (1 / BUSY_SHARE - 1)
                 with self._condition:
-                    if not self._closed:
-                        self._condition.wait(pause)
+                    while not self._closed and (left := resume - time.monotonic()) > 0:
+                        self._condition.wait(left)
 
     def _step(self, entry: _Entry, own: bool) -> None:
         # Its own registration had texts to embed when it was queued: embedding finds what is still missing.
