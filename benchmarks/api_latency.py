@@ -77,13 +77,17 @@ def _words(profiles: Sequence[Profile]) -> list[str]:
     )
 
 
+def _reworded(description: str, words: list[str], rng: random.Random) -> str:
+    """``description`` with two random words added: a text new to the encoder and its cache."""
+    return f"{description[:280]} {' '.join(rng.sample(words, 2))}"[:300]
+
+
 def _vary(data: dict[str, Any], words: list[str], rng: random.Random) -> None:
-    """Two random words added to each item, so every text is new to the encoder and its cache."""
+    """Every item of ``data`` reworded (``_reworded``)."""
     for side in ("offers", "needs"):
         for items in data.get(side, {}).values():
             for item in items:
-                extra = " ".join(rng.sample(words, 2))
-                item["description"] = f"{item['description'][:280]} {extra}"[:300]
+                item["description"] = _reworded(item["description"], words, rng)
 
 
 def registrations(n: int, seed: int = 2) -> list[bytes]:
@@ -116,7 +120,7 @@ def _variants(profiles: Sequence[Profile], words: list[str], rng: random.Random)
     for profile in profiles:
         for *_, item in profile.iter_items():
             found[(profile.id, item.description)] = [
-                f"{item.description[:280]} {' '.join(rng.sample(words, 2))}"[:300] for _ in range(TEXT_VARIANTS)
+                _reworded(item.description, words, rng) for _ in range(TEXT_VARIANTS)
             ]
     return found
 

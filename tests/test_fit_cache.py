@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import matchmaker.embedding as embedding
 import matchmaker.fit_cache as fit_cache
+from builders import profile as built_profile
 from matchmaker import loading
 from matchmaker.application.queries import PairsQuery, PartnersQuery
 from matchmaker.application.workspace import Workspace
@@ -271,16 +272,8 @@ def test_registered_profiles_are_in_the_key(profiles: Path, cache_dir: Path, tmp
     database = tmp_path / "event.db"
     store = Store.open(None, database)
     text = "Hindi speech recordings from call centres, transcribed"
-    claim = Item(description=text, strength=3, evidence=Evidence(background="x"))
     store.put_profile(
-        Profile(
-            id="attendee",
-            name="Attendee",
-            country="IN",
-            kind="startup",
-            sectors=("generative-ai",),
-            offers={"data": (claim,)},
-        )
+        built_profile("attendee", country="IN", kind="startup", sectors=("generative-ai",), offers={"data": text})
     )
     settings = settings_of(profiles, cache_dir, database=database)
     fresh, registered, _ = open_cached_workspace(settings_of(profiles, cache_dir, database=database, fit_cache=False))
@@ -288,17 +281,8 @@ def test_registered_profiles_are_in_the_key(profiles: Path, cache_dir: Path, tmp
     again, _, _ = open_cached_workspace(settings)
     assert registered == 1 and isinstance(again.population.vectoriser.model, LazyModel)
     assert answers(again) == answers(fresh) == answers(first)
-    other = Item(description="GPU hours for speech model training", strength=2, evidence=Evidence(background="x"))
-    store.put_profile(
-        Profile(
-            id="second",
-            name="Second",
-            country="JP",
-            kind="startup",
-            sectors=("generative-ai",),
-            needs={"compute": (other,)},
-        )
-    )
+    other = ("GPU hours for speech model training", 2)
+    store.put_profile(built_profile("second", kind="startup", sectors=("generative-ai",), needs={"compute": other}))
     store.close()
     grown, registered, _ = open_cached_workspace(settings)
     assert registered == 2 and "second" in grown.population.index

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -26,7 +26,7 @@ from matchmaker.core.encoding import (
 )
 from matchmaker.core.encoding.attributes import tensor
 from matchmaker.core.encoding.hybrid import ConceptEncoder
-from matchmaker.core.encoding.semantic import Embeddings, Kind
+from matchmaker.core.encoding.semantic import Embeddings, KeyedEmbeddings, Kind
 from matchmaker.core.encoding.text import analyse_words, item_text
 from matchmaker.core.errors import MatchmakerError
 from matchmaker.core.profile import MAX_STRENGTH, SIDES, Item, Profile, Side, Vocabulary
@@ -327,7 +327,7 @@ class ProfileVectoriser:
 
     def missing_embeddings(
         self, items: Sequence[Item], compute: Callable[[list[str], Kind], Embeddings]
-    ) -> dict[str, NDArray[np.float32]]:
+    ) -> KeyedEmbeddings:
         """The embeddings of the texts of ``items`` no embedding cache holds, computed by ``compute`` (the
         model, run in another process, say), by cache key; ``keep_embeddings`` caches them, so vectorising
         the items next embeds nothing. Empty for an encoder without a model."""
@@ -336,7 +336,7 @@ class ProfileVectoriser:
             return {}
         return self.encoder_.missing_embeddings(items, compute)
 
-    def keep_embeddings(self, rows: Mapping[str, NDArray[np.float32]]) -> None:
+    def keep_embeddings(self, rows: KeyedEmbeddings) -> None:
         """Cache embeddings from ``missing_embeddings``."""
         if rows and isinstance(self.encoder_, ConceptEncoder):
             self.encoder_.keep_embeddings(rows)

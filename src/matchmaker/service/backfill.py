@@ -66,11 +66,11 @@ class Backfill(Generic[Embedded]):
         busy: Callable[[], bool] = lambda: False,
         foreign_wait_s: float = FOREIGN_WAIT_S,
     ) -> None:
-        self._missing, self._embed, self._complete, self._busy_serving = missing, embed, complete, busy
+        self._missing, self._embed, self._complete, self._serving = missing, embed, complete, busy
         self.foreign_wait_s = foreign_wait_s
         self._own: deque[_Entry] = deque()  # received by this process: embedded at once
         self._foreign: deque[_Entry] = deque()  # received by another: left to it first
-        self._busy = 0  # entries taken off a queue and not finished
+        self._in_progress = 0  # entries taken off a queue and not finished
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -94,13 +94,13 @@ class Backfill(Generic[Embedded]):
     def backlog(self) -> int:
         """Registrations waiting for their embeddings in this process."""
         with self._condition:
-            return len(self._own) + len(self._foreign) + self._busy
+            return len(self._own) + len(self._foreign) + self._in_progress
 
     def wait(self, timeout: float) -> bool:
         """Block until the backlog is empty or ``timeout`` seconds pass; True if it emptied."""
         deadline = time.monotonic() + timeout
         with self._condition:
-            while self._own or self._foreign or self._busy:
+            while self._own or self._foreign or self._in_progress:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -118,12 +118,12 @@ class Backfill(Generic[Embedded]):
         with self._condition:
             while not self._closed:
                 if self._own:
-                    self._busy += 1
+                    self._in_progress += 1
                     return self._own.popleft(), True
                 if self._foreign:
                     wait = self._foreign[0].ready_at - time.monotonic()
                     if wait <= 0:
-                        self._busy += 1
+                        self._in_progress += 1
                         return self._foreign.popleft(), False
                     self._condition.wait(wait)
                 else:
@@ -142,9 +142,9 @@ class Backfill(Generic[Embedded]):
                 )
             finally:
                 with self._condition:
-                    self._busy -= 1
+                    self._in_progress -= 1
                     self._condition.notify_all()
-            if self._busy_serving():
+            if self._serving():
                 # The whole pause, though every registration queued meanwhile notifies the condition.
                 resume = time.monotonic() + (time.monotonic() - started) * (1 / BUSY_SHARE - 1)
                 with self._condition:

@@ -25,15 +25,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
-import numpy as np
-from numpy.typing import NDArray
-
 from matchmaker.application.workspace import Workspace, fit_population, roles_of
 from matchmaker.assembly import exclusions_of, population_profiles, profile_set_of, registered_profiles, stored_profile
 from matchmaker.core.encoding import embedding_deferred
+from matchmaker.core.encoding.semantic import KeyedEmbeddings
 from matchmaker.core.errors import MatchmakerError, Problem, ProfileError, UnknownOrganisation
 from matchmaker.core.population import Population
-from matchmaker.core.profile import Profile, Vocabulary, vocabulary_problems
+from matchmaker.core.profile import Item, Profile, Vocabulary, vocabulary_problems
 from matchmaker.core.profile_set import ProfileSet
 from matchmaker.core.relations import relation_problems
 from matchmaker.embedding import EmbeddingProcess, encoder_choice
@@ -44,7 +42,6 @@ from matchmaker.storage import Change, Feedback, Store
 
 log = logging.getLogger("matchmaker.service")
 T = TypeVar("T")
-Embeddings = dict[str, NDArray[np.float32]]
 CACHE_ENTRIES = 1024  # rendered answers of a few tens of kB each
 REPORT_ENTRIES = 16  # rendered reports, up to a few MB each
 REPORT_RETRY_S = 5  # what a refused report request is told to wait
@@ -104,7 +101,7 @@ class Service:
         self._rendering_report = threading.Lock()  # one report at a time: each costs seconds of CPU
         self._own_writes: set[str] = set()  # profiles this process has committed and not applied yet
         self._last_request = 0.0  # when a ranking or a write last started (monotonic seconds)
-        self.backfill: Backfill[Embeddings] = Backfill(
+        self.backfill: Backfill[KeyedEmbeddings] = Backfill(
             self._unembedded, self._embed, self._complete, busy=self._serving
         )
         self._embedding = EmbeddingProcess(settings)
@@ -221,7 +218,7 @@ class Service:
         if pending:
             self.backfill.submit(profile, own=own)
 
-    def _items(self, profile: Profile) -> list[Any]:
+    def _items(self, profile: Profile) -> list[Item]:
         return [item for *_, item in profile.iter_items()]
 
     def _unembedded(self, profile: Profile) -> bool:
@@ -230,11 +227,11 @@ class Service:
             self._snapshot.population.vectoriser.transform_items(self._items(profile))
         return bool(pending)
 
-    def _embed(self, profile: Profile) -> Embeddings:
+    def _embed(self, profile: Profile) -> KeyedEmbeddings:
         """Embed ``profile``'s new texts in the low-priority child process (no lock held); not cached yet."""
         return self._snapshot.population.vectoriser.missing_embeddings(self._items(profile), self._embedding.embed)
 
-    def _complete(self, profile: Profile, embedded: Embeddings | None) -> None:
+    def _complete(self, profile: Profile, embedded: KeyedEmbeddings | None) -> None:
         """Cache ``embedded`` and swap in the complete vectors of ``profile`` if it is still the registered one.
 
         Both under the lock, and reads read new texts as not embedded (``ranked``): no answer explains a

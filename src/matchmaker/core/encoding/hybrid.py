@@ -16,7 +16,7 @@ narrow and still non-negative.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from matchmaker.core.encoding.semantic import (
     Anchors,
     Embedder,
     Embeddings,
+    KeyedEmbeddings,
     Kind,
     concept_clusters,
     deferred_texts,
@@ -92,13 +93,13 @@ class ConceptEncoder(Encoder):
 
     def missing_embeddings(
         self, items: Sequence[Item], compute: Callable[[list[str], Kind], Embeddings]
-    ) -> dict[str, NDArray[np.float32]]:
+    ) -> KeyedEmbeddings:
         """The embeddings of ``items``' texts no cache holds, by ``compute`` (see ``Embedder.missing``)."""
         return self._embedder().missing(
             [i.description for i in items if has_letters(i.description)], ITEM_KIND, compute
         )
 
-    def keep_embeddings(self, rows: Mapping[str, NDArray[np.float32]]) -> None:
+    def keep_embeddings(self, rows: KeyedEmbeddings) -> None:
         self._embedder().keep(rows)
 
     def _concepts(self, items: Sequence[Item]) -> NDArray[np.float64]:

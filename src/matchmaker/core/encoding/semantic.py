@@ -25,7 +25,7 @@ clusters (a non-negative sum of their coordinates, so similarities stay in [0, 1
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -39,6 +39,7 @@ from matchmaker.core.errors import MatchmakerError
 Kind = Literal["query", "passage"]
 ITEM_KIND: Kind = "query"  # items are embedded as e5 queries, the anchors (tag descriptions) as passages
 Embeddings = NDArray[np.float32]
+KeyedEmbeddings = dict[str, NDArray[np.float32]]  # unit rows by cache key (``cache_key``)
 
 
 @runtime_checkable
@@ -150,13 +151,13 @@ class Embedder:
 
     def missing(
         self, texts: Sequence[str], kind: Kind, compute: Callable[[list[str], Kind], Embeddings]
-    ) -> dict[str, NDArray[np.float32]]:
+    ) -> KeyedEmbeddings:
         """The rows of the ``texts`` no cache holds, embedded by ``compute`` (the model, run elsewhere),
         by cache key; not cached yet (``keep`` them). ``compute`` is given the normalised texts."""
         keys = [cache_key(t, kind) for t in texts]
         return self._embed_missing(keys, texts, self.cache.get(keys), kind, compute)
 
-    def keep(self, rows: Mapping[str, NDArray[np.float32]]) -> None:
+    def keep(self, rows: KeyedEmbeddings) -> None:
         """Cache rows by key (from ``missing``): vectorising their texts next embeds nothing."""
         if rows:
             self.cache.put(list(rows), np.stack(list(rows.values())))
@@ -168,7 +169,7 @@ class Embedder:
         found: Sequence[NDArray[np.float32] | None],
         kind: Kind,
         compute: Callable[[list[str], Kind], Embeddings],
-    ) -> dict[str, NDArray[np.float32]]:
+    ) -> KeyedEmbeddings:
         missing = list(dict.fromkeys(k for k, row in zip(keys, found, strict=True) if row is None))
         if not missing:
             return {}
