@@ -500,10 +500,11 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _cpu(process: psutil.Process) -> tuple[float, float]:
-    """CPU seconds of the server: its processes (``--workers``), and apart its background embedding
-    processes (those running at the lowest priority, nice 19)."""
-    serving = embedding = 0.0
+def _cpu(process: psutil.Process) -> tuple[dict[int, float], float]:
+    """CPU seconds of the server: of each of its serving processes (``--workers``, by pid), and of its
+    background embedding processes together (those running at the lowest priority, nice 19)."""
+    serving: dict[int, float] = {}
+    embedding = 0.0
     for one in [process, *process.children(recursive=True)]:
         try:
             times, nice = one.cpu_times(), one.nice()
@@ -512,7 +513,7 @@ def _cpu(process: psutil.Process) -> tuple[float, float]:
         if nice >= 19:
             embedding += times.user + times.system
         else:
-            serving += times.user + times.system
+            serving[one.pid] = times.user + times.system
     return serving, embedding
 
 
@@ -521,7 +522,10 @@ async def _phase(process: psutil.Process, measurement: Any) -> dict[str, Any]:
     numbers: dict[str, Any] = await measurement
     serving_after, embedding_after = _cpu(process)
     done = numbers["completed"]
-    numbers["server_cpu_ms_per_request"] = round((serving_after - serving) * 1000 / done, 2) if done else None
+    used = {pid: seconds - serving.get(pid, 0.0) for pid, seconds in serving_after.items()}
+    numbers["server_cpu_ms_per_request"] = round(sum(used.values()) * 1000 / done, 2) if done else None
+    # How the work fell on the processes (the supervisor's share is near 0): an uneven split is a queue.
+    numbers["server_cpu_s_by_process"] = sorted((round(s, 2) for s in used.values()), reverse=True)
     numbers["embedding_cpu_s"] = round(embedding_after - embedding, 2)
     numbers["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return numbers

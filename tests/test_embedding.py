@@ -77,3 +77,33 @@ def test_inside_embedding_deferred_nothing_is_embedded_and_nothing_provisional_i
     complete = vectoriser.transform_items(items)  # outside: embedded, the provisional rows not reused
     assert complete[0, semantic.start : semantic.stop].nnz > 0
     assert len(model.embedded) > before
+
+
+def test_explanations_remember_item_vectors_but_never_provisional_ones() -> None:
+    from matchmaker.core.encoding import embedding_deferred
+    from matchmaker.core.population import Population
+
+    model = FakeModel()
+    fitted = [
+        profile("a", offers={"data": "factory sensor data"}, needs={"compute": "gpu hours"}),
+        profile("b", offers={"compute": "gpu cloud"}, needs={"data": "speech recordings"}),
+    ]
+    population = Population.fit(fitted, encoder="hybrid", vocabulary=VOCABULARY, model=model)
+    newcomer = profile("n", needs={"data": "sensor logs from factory plants"}, offers={"compute": "gpu hours"})
+    with embedding_deferred():
+        grown = population.with_profile(newcomer)
+
+    def semantic_share() -> float:
+        with embedding_deferred():  # as the service reads: nothing is embedded on a read
+            reason = next(r for r in grown.explain("a", "n").reasons if r.dimension == "data")
+        assert reason.basis is not None
+        return dict(reason.basis.parts)["semantic"]
+
+    assert semantic_share() == 0.0  # not embedded yet: read from its words, and not remembered so
+    grown.vectoriser.transform_items([i for *_, i in newcomer.iter_items()])  # embedded (and cached) now
+    grown = grown.with_profile(newcomer)  # its complete vectors swapped in, as the service's backfill does
+    embedded = semantic_share()
+    assert embedded > 0.0
+    assert semantic_share() == embedded  # remembered from now on: the same answer
+    fresh = Population.fit(fitted, encoder="hybrid", vocabulary=VOCABULARY, model=model).with_profile(newcomer)
+    assert fresh.explain("a", "n") == grown.explain("a", "n")  # as a population that never remembered any

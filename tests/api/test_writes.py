@@ -236,15 +236,15 @@ def test_feedback_about_a_registered_attendee(client: TestClient) -> None:
 
 def test_answers_are_reused_until_the_next_write(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    original = Population.partners
+    original = Population.partners_each
 
-    def counting(self: Population, org: str, **options: Any) -> Any:
+    def counting(self: Population, org: str, selections: Any, **options: Any) -> Any:
         calls.append(org)
-        return original(self, org, **options)
+        return original(self, org, selections, **options)
 
-    monkeypatch.setattr(Population, "partners", counting)
+    monkeypatch.setattr(Population, "partners_each", counting)
     first = [client.get("/v1/organisations/highreso/partners").json()]
-    per_answer = len(calls)  # the partners and the enablers lists
+    per_answer = len(calls)  # the partners and the enablers lists, ranked together
     first += [client.get("/v1/organisations/highreso/partners").json() for _ in range(2)]
     assert per_answer > 0 and len(calls) == per_answer and first[0] == first[2]
     client.put("/v1/organisations/mirror-co", json=mirror_of("highreso"), headers=AUTH)

@@ -162,6 +162,49 @@ def test_one_against_everyone_finds_what_all_pairs_finds(latent: Population, pru
         np.testing.assert_allclose(scorer.one_vs_all(row)[index[row][index[row] >= 0]], found_scores, atol=1e-5)
 
 
+@pytest.mark.parametrize("vectors", ["latent", "exact"])
+def test_a_few_allowed_rows_score_as_everyone_does(latent: Population, shipped: ProfileSet, vectors: str) -> None:
+    """A narrow ``allowed`` mask (enablers) is scored on its rows alone: exactly the whole row's answer there."""
+    population = latent
+    if vectors == "exact":
+        vocabulary = shipped.vocabulary
+        profiles = synthesise(shipped, 400, seed=5).profiles
+        dimensions, sectors = tuple(vocabulary.dimensions), tuple(vocabulary.sectors)
+        population = Population.fit(profiles, dimensions=dimensions, sectors=sectors)
+    scorer = population.scorer()
+    rng = np.random.default_rng(3)
+    for row in range(0, len(population), 37):
+        allowed = np.zeros(len(population), dtype=bool)
+        allowed[rng.choice(len(population), len(population) // 10, replace=False)] = True
+        allowed[row] = True  # never its own partner, even when allowed
+        found, found_scores = scorer.top_partners(row, 6, allowed)
+        whole = scorer.one_vs_all(row)
+        whole[row] = 0.0
+        whole = np.where(allowed, whole, 0.0)
+        assert np.count_nonzero(allowed) * 8 <= len(population)  # the narrow path (query.SUBSET_SHARE)
+        positive = np.flatnonzero(whole > 0)
+        expected = positive[np.lexsort((positive, -whole[positive]))][:6]
+        assert found.tolist() == expected.tolist()
+        assert found_scores.tolist() == whole[expected].tolist()  # bit for bit, not approximately
+
+
+def test_lists_ranked_together_are_the_lists_ranked_apart(latent: Population) -> None:
+    """A partner list and its enablers from one scoring and one batch of explanations: as if asked apart."""
+    rng = np.random.default_rng(5)
+    few = np.zeros(len(latent), dtype=bool)
+    few[rng.choice(len(latent), 60, replace=False)] = True  # scored on its rows alone
+    many = rng.random(len(latent)) < 0.6  # from the scores against everyone
+    for org in [p.id for p in latent.profiles[::211]]:
+        together = latent.partners_each(org, [(7, ~few), (3, few), (4, many), (2, None)])
+        apart = [latent.partners(org, top=t, allowed=a) for t, a in [(7, ~few), (3, few), (4, many), (2, None)]]
+        assert [[m.b.id for m in found] for found in together] == [[m.b.id for m in found] for found in apart]
+        for found, expected in zip(together, apart, strict=True):
+            np.testing.assert_allclose([m.score for m in found], [m.score for m in expected], rtol=1e-12)
+            assert [[r.offer.item for r in m.reasons] for m in found] == [
+                [r.offer.item for r in m.reasons] for m in expected
+            ]
+
+
 def test_latent_pairs_match_the_full_matrix(latent: Population) -> None:
     scorer = latent.scorer()
     full = full_matrix(scorer)

@@ -254,22 +254,11 @@ class Workspace:
             "reasons": query.reasons,
         }
         related = query.include_related
-        matches = self.population.partners(
-            profile.id,
-            top=query.top,
-            allowed=self._partner_rows(profile, include_related=related, enablers=False),
-            **common,  # type: ignore[arg-type]
-        )
-        enablers = (
-            self.population.partners(
-                profile.id,
-                top=query.enablers,
-                allowed=self._partner_rows(profile, include_related=related, enablers=True),
-                **common,  # type: ignore[arg-type]
-            )
-            if query.enablers and self.enablers.any()
-            else []
-        )
+        selections = [(query.top, self._partner_rows(profile, include_related=related, enablers=False))]
+        if query.enablers and self.enablers.any():
+            selections.append((query.enablers, self._partner_rows(profile, include_related=related, enablers=True)))
+        matches, *others = self.population.partners_each(profile.id, selections, **common)  # type: ignore[arg-type]
+        enablers = others[0] if others else []
         cause = "" if matches else self.no_partners_cause(profile, query, settings)
         return PartnerList(profile, settings, self._marked(matches, related), self._marked(enablers, related), cause)
 

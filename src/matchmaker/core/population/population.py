@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from matchmaker.core.encoding import EmbeddingCache, EmbeddingModel
 from matchmaker.core.errors import MatchmakerError, Problem, UnknownOrganisation
+from matchmaker.core.population.item_vectors import ItemVectorMemo
 from matchmaker.core.population.matches import Match, build_matches
 from matchmaker.core.population.names import NameIndex, Picklable, RowIndex, keys_of, resolve
 from matchmaker.core.population.storage import ChunkStore
@@ -21,12 +22,10 @@ from matchmaker.core.scoring.contract import PopulationVectors, Scorer
 from matchmaker.core.scoring.execution import Backend, Progress, top_pairs, top_partners_all
 from matchmaker.core.scoring.filters import PairFilter, Restricted
 from matchmaker.core.scoring.formula import Context, bridge_sides
-from matchmaker.core.scoring.reasons import ItemVectors, Reason
+from matchmaker.core.scoring.reasons import Reason
 from matchmaker.core.scoring.settings import ScoringSettings
 from matchmaker.core.vectoriser import NComponents, ProfileVectoriser
 from matchmaker.core.vectors import FloatArray, IntArray, ProfileMatrices
-
-_DENSE_ITEM_CELLS = 4_000_000  # item vectors of one explanation batch are made dense up to this size
 
 
 class Population(Picklable):
@@ -80,6 +79,7 @@ class Population(Picklable):
         store: ChunkStore,
         names: NameIndex,
         countries: NDArray[np.str_],
+        item_vectors: ItemVectorMemo | None = None,
     ) -> None:
         self.profiles = profiles
         self.vectoriser = vectoriser
@@ -88,6 +88,7 @@ class Population(Picklable):
         self.context = Context(countries=countries)
         self._store = store
         self._names = names
+        self._item_vectors = item_vectors or ItemVectorMemo(vectoriser)  # shared with derived populations
 
     def _derived(
         self,
@@ -98,7 +99,7 @@ class Population(Picklable):
         settings: ScoringSettings | None = None,
     ) -> Population:
         derived = object.__new__(Population)
-        derived._set(profiles, self.vectoriser, settings or self.settings, store, names, countries)
+        derived._set(profiles, self.vectoriser, settings or self.settings, store, names, countries, self._item_vectors)
         return derived
 
     @classmethod
@@ -230,16 +231,47 @@ class Population(Picklable):
         One organisation against everyone (the scorer's ``top_partners``), then the breakdown and
         reasons of the ``top`` found only. ``allowed`` (one flag per row) narrows the partners further.
         """
+        return self.partners_each(
+            org,
+            [(top, allowed)],
+            settings=settings,
+            dimension=dimension,
+            country=country,
+            cross_border=cross_border,
+            exclude=exclude,
+            reasons=reasons,
+        )[0]
+
+    def partners_each(
+        self,
+        org: str,
+        selections: Sequence[tuple[int, NDArray[np.bool_] | None]],
+        *,
+        settings: ScoringSettings | None = None,
+        dimension: str | None = None,
+        country: str | None = None,
+        cross_border: bool = False,
+        exclude: Collection[str] = (),
+        reasons: int = 3,
+    ) -> list[list[Match]]:
+        """``partners(org, top=top, allowed=allowed, ...)`` for each (top, allowed) of ``selections``.
+
+        ``org`` is scored against everyone once and the partners of every list are explained in one
+        batch: a partner list and its enablers cost little more than the list alone.
+        """
         profile = self.resolve(org)
         scorer = self.scorer(settings, dimension)
         filtered = self.allowed_partners(
             profile, scorer.settings, country=country, cross_border=cross_border, exclude=exclude
         )
         if filtered is not None:
-            allowed = filtered if allowed is None else allowed & filtered
+            selections = [(top, filtered if allowed is None else allowed & filtered) for top, allowed in selections]
         row = self.index[profile.id]
-        found, _ = scorer.top_partners(row, top, allowed)
-        return self.matches(scorer, np.full(len(found), row), found, reasons)
+        found = [index for index, _ in scorer.top_partners_each(row, selections)]
+        partners = np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
+        matches = self.matches(scorer, np.full(len(partners), row), partners, reasons)
+        bounds = np.cumsum([0, *(len(f) for f in found)]).tolist()
+        return [matches[start:stop] for start, stop in pairwise(bounds)]
 
     def all_partners(
         self,
@@ -323,22 +355,6 @@ class Population(Picklable):
         down where the benefit was capped at 1).
         """
         return self.scorer(settings).explain([(a, b)])[0]
-
-    def _item_vectors(self, profiles: Sequence[Profile]) -> ItemVectors:
-        """Vectors of every item of ``profiles``, computed in one batch."""
-        items = list({id(i): i for p in profiles for *_, i in p.iter_items()}.values())
-        vectoriser = self.vectoriser
-        vectors = vectoriser.transform_items(items)
-        if sp.issparse(vectors) and vectors.shape[0] * vectors.shape[1] <= _DENSE_ITEM_CELLS:
-            vectors = vectors.toarray()  # row picks and products of small dense arrays are much cheaper
-        coder = vectoriser.attributes_
-        return ItemVectors(
-            {id(item): row for row, item in enumerate(items)},
-            vectors,
-            vectoriser.item_blocks,
-            coder,
-            coder.of(items) if coder.attributes else None,
-        )
 
     def reading_warnings(self, profile: Profile, file: str = "") -> list[Problem]:
         """A warning for each item of ``profile`` the encoder cannot read (its vector is zero: it meets nothing).

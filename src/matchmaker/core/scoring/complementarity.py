@@ -20,7 +20,7 @@ from matchmaker.core.scoring.contract import PopulationVectors, Scorer
 from matchmaker.core.scoring.formula import Context, PairComponents, components, need_shares
 from matchmaker.core.scoring.kernels import choose_kernel
 from matchmaker.core.scoring.plan import ScoringPlan
-from matchmaker.core.scoring.query import RowSupport, score_row, top_partners
+from matchmaker.core.scoring.query import RowSupport, score_row, top_partners, top_partners_each
 from matchmaker.core.scoring.reasons import REASON_FLOOR, Reason, explain
 from matchmaker.core.scoring.settings import ScoringSettings
 from matchmaker.core.scoring.tiles import TileScorer
@@ -149,6 +149,21 @@ class ComplementarityScorer(Scorer):
             shares=self.shares(),
             supports=self.supports(),
             prune_min_rows=prune_min_rows,
+        )
+
+    def top_partners_each(
+        self, row: int, selections: Sequence[tuple[int, NDArray[np.bool_] | None]]
+    ) -> list[tuple[IntArray, Scores]]:
+        v = self.vectors_
+        return top_partners_each(
+            v.chunks,
+            row,
+            v.context,
+            self.settings,
+            v.dimensions,
+            selections,
+            shares=self.shares(),
+            supports=self.supports(),
         )
 
     def components(self, a: IntArray, b: IntArray) -> PairComponents:

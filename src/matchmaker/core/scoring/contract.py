@@ -179,6 +179,13 @@ class Scorer(ABC):
         """The best ``k`` partners of ``row`` (score above 0, never itself, only ``allowed`` ones):
         indices by descending score, ties by index, and their scores."""
 
+    def top_partners_each(
+        self, row: int, selections: Sequence[tuple[int, NDArray[np.bool_] | None]]
+    ) -> list[tuple[IntArray, Scores]]:
+        """``top_partners(row, k, allowed)`` for each (k, allowed) of ``selections`` (a partner list and
+        its enablers); a scorer may score ``row`` against everyone once for all of them."""
+        return [self.top_partners(row, k, allowed) for k, allowed in selections]
+
     @abstractmethod
     def components(self, a: IntArray, b: IntArray) -> PairComponents:
         """Every term of the score of the pairs (a[k], b[k]), in float64."""

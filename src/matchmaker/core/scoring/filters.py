@@ -133,6 +133,12 @@ class Restricted(Scorer):
         keep = self.rules.row(row, self.n)
         return self.inner.top_partners(row, k, keep if allowed is None else keep & allowed, **options)
 
+    def top_partners_each(
+        self, row: int, selections: Sequence[tuple[int, NDArray[np.bool_] | None]]
+    ) -> list[tuple[IntArray, Scores]]:
+        keep = self.rules.row(row, self.n)
+        return self.inner.top_partners_each(row, [(k, keep if a is None else keep & a) for k, a in selections])
+
     def components(self, a: IntArray, b: IntArray) -> PairComponents:
         return self.inner.components(a, b)
 

@@ -149,6 +149,7 @@ class _Cells:
         self.group_match: list[int] = []
         self.group_direction: list[int] = []
         self.group_dimension: list[int] = []
+        self._need_shares: dict[int, dict[str, float]] = {}  # by id(taker): one taker is in every pair of a list
 
     def add(
         self,
@@ -160,7 +161,9 @@ class _Cells:
         dimensions: Sequence[str],
         vectors: ItemVectors,
     ) -> None:
-        shares = profile_need_shares(taker, dimensions, settings)
+        shares = self._need_shares.get(id(taker))
+        if shares is None:
+            shares = self._need_shares[id(taker)] = profile_need_shares(taker, dimensions, settings)
         for d, dimension in enumerate(dimensions):
             offers, needs = giver.offers.get(dimension, ()), taker.needs.get(dimension, ())
             if not offers or not needs or shares[dimension] <= 0:
