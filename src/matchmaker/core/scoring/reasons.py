@@ -114,8 +114,9 @@ class ItemVectors:
         for block in self.blocks:
             cells = product[block.start : block.stop]
             parts.append((block.name, float(cells.sum())))
-            order = [int(k) for k in np.argsort(-cells, kind="stable") if cells[k] > 0]
-            shared = tuple(block.features[k] for k in order)
+            positive = np.flatnonzero(cells > 0)  # a few of thousands of words: sort those only
+            order = positive[np.argsort(-cells[positive], kind="stable")]
+            shared = tuple(block.features[k] for k in order.tolist())
             if block.name == "semantic":
                 concepts = shared[:3]
             elif block.name == "words":
