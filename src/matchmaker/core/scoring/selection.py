@@ -89,7 +89,7 @@ def kth_at_most(lines: Scores, k: int, axis: int = 1) -> Scores:
 def _kth_below(narrow: Scores, k: int, axis: int, *, exact: bool) -> Scores:
     """The k-th largest of float32 lines; unless ``exact`` (they are rounded float64), the next float32 down."""
     length = narrow.shape[axis]
-    kth = np.take(np.partition(narrow, length - k, axis=axis), length - k, axis=axis)
+    kth: Scores = np.take(np.partition(narrow, length - k, axis=axis), length - k, axis=axis)
     return kth if exact else np.nextafter(kth, np.float32(-np.inf))
 
 
