@@ -51,8 +51,8 @@ class TileScorer:
     >>> tiles.block(slice(0, 3), slice(0, 3)).round(3).tolist()
     [[0.0, 1.0, 0.25], [1.0, 0.0, 0.0], [0.25, 0.0, 0.0]]
     >>> rows, cols, scores, flags = tiles.candidates((0, 3, 0, 3), Wanted(1, np.zeros(3), np.zeros(3)))
-    >>> rows.tolist(), cols.tolist(), flags.tolist()  # (a, b): best of both a (1) and b (2); (a, c): c's best
-    ([0, 0], [1, 2], [3, 2])
+    >>> sorted(zip(rows.tolist(), cols.tolist(), flags.tolist()))  # (a, b): a's best (1) and b's (2); (a, c): c's
+    [(0, 1, 3), (0, 2, 2)]
     """
 
     layout: SupportLayout
@@ -311,7 +311,8 @@ class TileScorer:
         ``own_blocks=False`` leaves out the pairs of two organisations in the same canonical block (a
         run scores those first, block by block). numpy scores the whole tile and selects from it
         (:func:`~matchmaker.core.scoring.selection.extract`); numba keeps the candidates while it
-        scores. Either way every cell among the best is kept, so merging gives the same answer.
+        scores. Either way every cell among the best is kept, so merging gives the same answer. The
+        cells come in no particular order (merging sorts them).
         """
         workspace = workspace or Workspace()
         r0, r1, c0, c1 = tile
