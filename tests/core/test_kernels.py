@@ -142,6 +142,42 @@ def test_bonus_without_a_table(synthetic: dict[str, Population], monkeypatch: py
         np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.parametrize("path", ["sparse products", "scattered terms"])
+def test_numpy_paths_are_bit_identical(
+    synthetic: dict[str, Population], monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """Exact vectors' CSR x dense products equal CSR x CSR ones, and terms added rectangle by rectangle
+    equal terms scattered, bit for bit: in blocks, in every organisation's best and in the best pairs."""
+    population = synthetic["exact"]
+
+    def results() -> tuple[np.ndarray, ...]:
+        source = tile_scorers(population, 64)["numpy"]
+        collector = BestPairs(25, source.dtype)
+        run_tiles_locally(source, collector, 128, n_jobs=1)
+        return (
+            source.block(slice(0, source.n), slice(0, source.n)),
+            *best_partners(source, 6, 192, 2),
+            collector.a,
+            collector.b,
+            collector.score,
+        )
+
+    reference = results()
+    if path == "sparse products":
+        monkeypatch.setattr(layout, "DENSE_COLUMNS_BYTES", 0)
+        assert not tile_scorers(population, 64)["numpy"].layout.dense_columns
+    else:
+        monkeypatch.setattr(kernels, "RECTANGLES_MAX", 0)
+    for x, y in zip(results(), reference, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert tile_scorers(population, 64)["numpy"].layout.exact_blocks  # exact vectors: blocks sliced once
+
+
+def test_blas_is_held_only_where_it_is_called(synthetic: dict[str, Population]) -> None:
+    assert not synthetic["exact"].scorer().tiles("numpy").uses_blas  # sparse products and a bonus table
+    assert synthetic["latent"].scorer().tiles("numpy").uses_blas
+
+
 def test_blocks_of_chosen_rows_repeat_and_reorder(synthetic: dict[str, Population]) -> None:
     scorer = synthetic["latent"].scorer()
     full = scorer.block(slice(0, scorer.n), slice(0, scorer.n))

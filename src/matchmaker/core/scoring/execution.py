@@ -17,10 +17,12 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol
+from contextlib import AbstractContextManager, nullcontext
+from functools import cache
+from typing import Any, Protocol
 
 import numpy as np
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # installed with scikit-learn
+from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]  # installed with scikit-learn
 
 from matchmaker.core.errors import SettingsError
 from matchmaker.core.registry import Registry
@@ -42,6 +44,27 @@ def available_workers() -> int:
     except AttributeError:  # not on Linux
         available = os.cpu_count() or 1
     return max(1, min(available, 8))
+
+
+@cache
+def _blas_libraries() -> Any:
+    """The BLAS libraries loaded in this process, found once: a search reads every loaded library's path
+    (3 ms a call, 15-20 ms on a process's first), so a run that searched each time paid it each time.
+    numpy's BLAS, the one products use, is loaded with numpy, before any run."""
+    return ThreadpoolController().select(user_api="blas")
+
+
+def one_blas_thread(source: object | None = None) -> AbstractContextManager[Any]:
+    """BLAS held to one thread meanwhile: worker threads share the cores, and a product's rounding does
+    not depend on how BLAS would have split it.
+
+    Nothing to hold for a ``source`` whose ``uses_blas`` is False (exact vectors: sparse products and a
+    bonus table), so a small run does not pay for finding the BLAS libraries.
+    """
+    if source is not None and not getattr(source, "uses_blas", True):
+        return nullcontext()
+    limiter: AbstractContextManager[Any] = _blas_libraries().limit(limits=1)
+    return limiter
 
 
 def block_rows_for(n: int, memory_budget_mb: float, *, workers: int = 1) -> int:
@@ -123,8 +146,9 @@ def run_tiles_locally(
     """The ``local`` backend: score every tile in threads of this process, merging candidates in order.
 
     Workers (threads; numpy, BLAS and the compiled kernel release the GIL) score and select; the
-    calling thread merges. BLAS is held to one thread meanwhile, so the workers, not BLAS, share the
-    cores, and a product's rounding does not depend on how BLAS would have split it.
+    calling thread merges. BLAS is held to one thread meanwhile (:func:`one_blas_thread`), so the
+    workers, not BLAS, share the cores, and a product's rounding does not depend on how BLAS would
+    have split it.
     """
     n = source.n
     first, second = work_of(n, side, source.canonical)
@@ -147,22 +171,22 @@ def run_tiles_locally(
             progress(min(n, n * done // total), n)
 
     workers = available_workers() if n_jobs is None else max(1, n_jobs)
-    with threadpool_limits(limits=1, user_api="blas"):
+    # One pool for both phases; it starts its threads on the first tile it is given, if any.
+    with one_blas_thread(source), ThreadPoolExecutor(max_workers=workers) as pool:
         for tiles, own_blocks in ((first, True), (second, False)):
             if workers == 1 or len(tiles) < 2:
                 for tile in tiles:
                     merged(tile, score(tile, collector.snapshot(tile), own_blocks))
                 continue
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                pending: deque[tuple[Tile, Future[Cells]]] = deque()
-                for tile in tiles:
-                    pending.append((tile, pool.submit(score, tile, collector.snapshot(tile), own_blocks)))
-                    if len(pending) >= 2 * workers:
-                        done_tile, future = pending.popleft()
-                        merged(done_tile, future.result())
-                while pending:
+            pending: deque[tuple[Tile, Future[Cells]]] = deque()
+            for tile in tiles:
+                pending.append((tile, pool.submit(score, tile, collector.snapshot(tile), own_blocks)))
+                if len(pending) >= 2 * workers:
                     done_tile, future = pending.popleft()
                     merged(done_tile, future.result())
+            while pending:
+                done_tile, future = pending.popleft()
+                merged(done_tile, future.result())
     if progress is not None:
         progress(n, n)
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from matchmaker.core.errors import SettingsError
 from matchmaker.core.registry import Registry
+from matchmaker.core.scoring.buffers import Workspace
 from matchmaker.core.scoring.formula import COMBINER_CODES, apply_bonus, combine
 from matchmaker.core.scoring.layout import SupportLayout
 from matchmaker.core.scoring.settings import ScoringSettings
@@ -76,6 +77,29 @@ def choose_kernel(name: str, n: int, settings: ScoringSettings) -> str:
 _BUILT_IN_COMBINERS = tuple(COMBINER_CODES)
 
 
+RECTANGLES_MAX = 64  # run pairs up to which a dimension's terms are added rectangle by rectangle
+
+
+def _add_terms(
+    into: Scores, part: Scores, members: tuple[Any, Any], runs: tuple[Any, Any], bounds: tuple[Any, Any]
+) -> None:
+    """``into[rows, cols] += part``: the term block ``part`` of the member rows and columns, added in place.
+
+    Rows and columns are sorted by support within a block (:mod:`~matchmaker.core.scoring.layout`), so a
+    dimension's members are a few runs: each pair of runs is a rectangle of ``part`` added to a
+    rectangle of ``into`` (a slice, not a scatter). Where the runs are many, the members are scattered.
+    """
+    row_runs, col_runs = runs[0][bounds[0][0] : bounds[0][1]], runs[1][bounds[1][0] : bounds[1][1]]
+    if len(row_runs) * len(col_runs) > RECTANGLES_MAX:
+        into[np.ix_(members[0], members[1])] += part
+        return
+    cols = [(int(start), int(start + length), int(first), int(first + length)) for start, length, first in col_runs]
+    for start, length, first in row_runs.tolist():
+        target, source = into[start : start + length], part[first : first + length]
+        for c0, c1, f0, f1 in cols:
+            target[:, c0:c1] += source[:, f0:f1]
+
+
 def block_scores(
     layout: SupportLayout,
     rb: int,
@@ -88,33 +112,61 @@ def block_scores(
     *,
     clamp: bool,
     cross_only: bool,
+    out: Scores | None = None,
+    workspace: Workspace | None = None,
 ) -> Scores:
     """The scores of a canonical block pair (rows of block ``rb`` as A, columns of ``cb`` as B), by position.
 
-    ``products`` holds each dimension's product of the block pair (see ``TileScorer.products``);
-    ``bonus`` is the table (or the block pair's bonus product) and the rows' and columns' codes into it.
+    ``products`` holds each dimension's product of the block pair (see ``TileScorer.products``; its
+    terms are capped in place); ``bonus`` is the table (or the block pair's bonus product) and the rows'
+    and columns' codes into it. The scores are written to ``out`` when given (a (rows, cols) view,
+    returned), else to a new array; ``workspace`` lends the intermediate buffers.
     """
     rows, cols = layout.block_rows(rb), layout.block_rows(cb)
     rbase, cbase = rb * layout.canonical, cb * layout.canonical
-    ab = np.zeros((rows, cols), dtype=layout.dtype)
-    ba = np.zeros((rows, cols), dtype=layout.dtype)
+    dtype = layout.dtype
+    ab = np.zeros((rows, cols), dtype=dtype) if out is None else out
+    if out is not None:
+        ab.fill(0)
+    ba = np.zeros((rows, cols), dtype=dtype) if workspace is None else workspace.buffer(2, rows, cols, dtype)
+    if workspace is not None:
+        ba.fill(0)
+    spare = None if workspace is None else workspace.buffer(3, rows, cols, dtype)
+    row_span, col_span = slice(rbase, rbase + rows), slice(cbase, cbase + cols)
+    offer_bounds, need_bounds = layout.offer_run_bounds, layout.need_run_bounds
     for d in range(layout.dimensions):
-        r = np.flatnonzero(layout.offer_pos[d, rbase : rbase + rows] >= 0)
-        c = np.flatnonzero(layout.need_pos[d, cbase : cbase + cols] >= 0)
+        # A's offers against B's needs, each term capped at B's share c_d[B]
+        r = np.flatnonzero(layout.offer_pos[d, row_span] >= 0)
+        c = np.flatnonzero(layout.need_pos[d, col_span] >= 0)
         if r.size and c.size:
             part = products[offsets[0, d] : offsets[0, d] + r.size * c.size].reshape(r.size, c.size)
-            ab[np.ix_(r, c)] += np.minimum(part, layout.share[d, cbase + c][None, :])
-        r = np.flatnonzero(layout.need_pos[d, rbase : rbase + rows] >= 0)
-        c = np.flatnonzero(layout.offer_pos[d, cbase : cbase + cols] >= 0)
+            np.minimum(part, layout.share[d, cbase + c][None, :], out=part)
+            runs = (layout.offer_runs, layout.need_runs)
+            _add_terms(ab, part, (r, c), runs, (offer_bounds[d, rb : rb + 2], need_bounds[d, cb : cb + 2]))
+        # A's needs against B's offers, each term capped at A's share c_d[A]
+        r = np.flatnonzero(layout.need_pos[d, row_span] >= 0)
+        c = np.flatnonzero(layout.offer_pos[d, col_span] >= 0)
         if r.size and c.size:
             part = products[offsets[1, d] : offsets[1, d] + r.size * c.size].reshape(r.size, c.size)
-            ba[np.ix_(r, c)] += np.minimum(part, layout.share[d, rbase + r][:, None])
-    result, _ = combine(ab, ba, settings, clamp=clamp)
+            np.minimum(part, layout.share[d, rbase + r][:, None], out=part)
+            runs = (layout.need_runs, layout.offer_runs)
+            _add_terms(ba, part, (r, c), runs, (need_bounds[d, rb : rb + 2], offer_bounds[d, cb : cb + 2]))
+    result, _ = combine(ab, ba, settings, clamp=clamp, spare=spare)
     table, row_codes, col_codes = bonus
-    apply_bonus(result, table[np.ix_(row_codes, col_codes)])
+    if layout.table is None:  # the block pair's own bonus product
+        apply_bonus(result, table)
+    else:  # a lookup: the rows' lines of the table, then the columns' entries of each (two gathers)
+        lines = table.take(row_codes, axis=0)
+        found = lines.take(col_codes, axis=1) if workspace is None else workspace.buffer(4, rows, cols, dtype)
+        if workspace is not None:
+            np.take(lines, col_codes, axis=1, out=found)
+        apply_bonus(result, found)
     if cross_only:
         x, y = layout.is_x, layout.is_y
-        rx, ry = x[rbase : rbase + rows, None], y[rbase : rbase + rows, None]
-        cx, cy = x[cbase : cbase + cols], y[cbase : cbase + cols]
+        rx, ry = x[row_span, None], y[row_span, None]
+        cx, cy = x[col_span], y[col_span]
         np.multiply(result, (rx & cy) | (ry & cx), out=result)
+    if out is not None and result is not out:
+        out[...] = result
+        return out
     return result

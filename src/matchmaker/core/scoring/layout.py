@@ -31,6 +31,7 @@ from matchmaker.core.scoring.formula import BonusFactors
 from matchmaker.core.vectors import Matrix, Scores, distinct_rows, row_norms
 
 CANONICAL = 512  # rows per canonical block: every product is computed in these fixed blocks
+DENSE_COLUMNS_BYTES = 256 * 1024 * 1024  # exact vectors: the column sides as dense blocks up to this
 TABLE_MAX_CODES = 4096  # distinct bonus rows up to which the bonus is a lookup table (64 MiB in float32)
 
 Int32Array = NDArray[np.int32]
@@ -124,6 +125,12 @@ class SupportLayout:
     bonus_right: Scores | None
     is_x: NDArray[np.bool_]  # by position: at home in the bridge's first country
     is_y: NDArray[np.bool_]
+    # Exact vectors: each block's rows of ``offers[d]`` and ``needs[d]`` (CSR, sliced once), and, when
+    # they fit ``DENSE_COLUMNS_BYTES``, the same blocks transposed and dense (features x members), so a
+    # product is CSR x dense: the same sums in the same order as CSR x CSR (each output adds its row's
+    # stored terms in column order; the terms a dense zero adds are +0), without building a sparse result.
+    exact_blocks: tuple[tuple[tuple[Matrix, ...], ...], ...] = ()  # [side: 0 offers, 1 needs][d][block]
+    dense_columns: tuple[tuple[tuple[Scores, ...], ...], ...] = ()  # [side][d][block]
 
     @property
     def dimensions(self) -> int:
@@ -195,6 +202,9 @@ class SupportLayout:
             return np.ascontiguousarray(np.stack(parts), dtype=dtype) if parts else np.zeros(shape, dtype=dtype)
 
         codes, table, table_max, bonus_left, bonus_right = cls._bonus(plan, perm)
+        exact_blocks, dense_columns = cls._exact_blocks(
+            (offers, needs), (offer_bounds, need_bounds), blocks, np.dtype(dtype).itemsize
+        )
         return cls(
             n=n,
             dtype=dtype,
@@ -219,7 +229,35 @@ class SupportLayout:
             bonus_right=bonus_right,
             is_x=np.ascontiguousarray(plan.is_x[perm]),
             is_y=np.ascontiguousarray(plan.is_y[perm]),
+            exact_blocks=exact_blocks,
+            dense_columns=dense_columns,
         )
+
+    @staticmethod
+    def _exact_blocks(
+        sides: tuple[list[Matrix], list[Matrix]],
+        bounds: tuple[list[Int64Array], list[Int64Array]],
+        blocks: int,
+        itemsize: int,
+    ) -> tuple[tuple[tuple[tuple[Matrix, ...], ...], ...], tuple[tuple[tuple[Scores, ...], ...], ...]]:
+        """Exact vectors' blocks, sliced once (see ``exact_blocks`` and ``dense_columns``); nothing for latent ones."""
+        if not sides[0] or not sp.issparse(sides[0][0]):
+            return (), ()
+        sliced = tuple(
+            tuple(
+                tuple(sp.csr_matrix(matrix[int(b[k]) : int(b[k + 1])]) for k in range(blocks))
+                for matrix, b in zip(side, side_bounds, strict=True)
+            )
+            for side, side_bounds in zip(sides, bounds, strict=True)
+        )
+        size = sum(int(m.shape[0]) * int(m.shape[1]) for side in sides for m in side) * itemsize
+        if size > DENSE_COLUMNS_BYTES:
+            return sliced, ()
+        dense = tuple(
+            tuple(tuple(np.ascontiguousarray(block.toarray().T) for block in per_block) for per_block in side)
+            for side in sliced
+        )
+        return sliced, dense
 
     @staticmethod
     def _bonus(

@@ -51,8 +51,8 @@ class TileScorer:
     >>> tiles.block(slice(0, 3), slice(0, 3)).round(3).tolist()
     [[0.0, 1.0, 0.25], [1.0, 0.0, 0.0], [0.25, 0.0, 0.0]]
     >>> rows, cols, scores, flags = tiles.candidates((0, 3, 0, 3), Wanted(1, np.zeros(3), np.zeros(3)))
-    >>> rows.tolist(), cols.tolist(), flags.tolist()  # (a, b): best of both a (1) and b (2); (a, c): c's best
-    ([0, 0], [1, 2], [3, 2])
+    >>> sorted(zip(rows.tolist(), cols.tolist(), flags.tolist()))  # (a, b): a's best (1) and b's (2); (a, c): c's
+    [(0, 1, 3), (0, 2, 2)]
     """
 
     layout: SupportLayout
@@ -79,6 +79,12 @@ class TileScorer:
         dtype: np.dtype[Any] = np.dtype(self.layout.dtype)
         return dtype
 
+    @property
+    def uses_blas(self) -> bool:
+        """Whether scoring calls BLAS: latent vectors' products, or a bonus product per block pair (exact
+        vectors with a bonus table use none; see :func:`~matchmaker.core.scoring.execution.one_blas_thread`)."""
+        return not self.layout.exact or self.layout.table is None
+
     # -- the products of a block pair ------------------------------------------------------------------
 
     def products(self, rb: int, cb: int, workspace: Workspace) -> tuple[Scores, IntArray, IntArray]:
@@ -97,6 +103,8 @@ class TileScorer:
         offsets = (np.cumsum(sizes) - sizes).reshape(rows.shape)
         flat = workspace.buffer(0, 1, max(1, int(sizes.sum())), self.dtype).reshape(-1)
         sides = ((lay.offers, lay.needs), (lay.needs, lay.offers))
+        blocks, columns = lay.exact_blocks, lay.dense_columns
+        kinds = ((0, 1), (1, 0))  # (row side, column side): 0 offers, 1 needs
         dense = not lay.exact
         for direction, (row_side, col_side) in enumerate(sides):
             for d in range(lay.dimensions):
@@ -104,13 +112,17 @@ class TileScorer:
                 if not (r and c):
                     continue
                 start = int(offsets[direction, d])
-                a = row_side[d][row_bounds[direction][d, rb] : row_bounds[direction][d, rb + 1]]
-                b = col_side[d][col_bounds[direction][d, cb] : col_bounds[direction][d, cb + 1]]
                 out = flat[start : start + r * c].reshape(r, c)
                 if dense:
+                    a = row_side[d][row_bounds[direction][d, rb] : row_bounds[direction][d, rb + 1]]
+                    b = col_side[d][col_bounds[direction][d, cb] : col_bounds[direction][d, cb + 1]]
                     np.matmul(a, b.T, out=out)
-                else:  # exact vectors: a sparse product, densified
-                    out[...] = (a @ b.T).toarray()
+                elif columns:  # exact vectors: CSR rows against dense columns
+                    row_kind, col_kind = kinds[direction]
+                    out[...] = blocks[row_kind][d][rb] @ columns[col_kind][d][cb]
+                else:  # exact vectors too large for dense columns: a sparse product, densified
+                    row_kind, col_kind = kinds[direction]
+                    out[...] = (blocks[row_kind][d][rb] @ blocks[col_kind][d][cb].T).toarray()
         return flat, offsets, widths
 
     def bonus(self, rb: int, cb: int) -> tuple[Scores, Any, Any, Scores]:
@@ -211,8 +223,8 @@ class TileScorer:
         lay = self.layout
         rows, cols = lay.block_rows(rb), lay.block_rows(cb)
         products, offsets, widths = self.products(rb, cb, workspace)
-        table, row_codes, col_codes, _ = self.bonus(rb, cb)
         if self.kernel == "numba":
+            table, row_codes, col_codes, _ = self.bonus(rb, cb)
             self._numba().block_scores(
                 rb,
                 cb,
@@ -237,6 +249,26 @@ class TileScorer:
                 out,
             )
             return
+        scores = self._numpy_block(rb, cb, products, offsets, widths, workspace, cross_only)
+        keep_rows, keep_cols = np.flatnonzero(out_rows >= 0), np.flatnonzero(out_cols >= 0)
+        if keep_rows.size < rows or keep_cols.size < cols:  # some of the block's rows or columns are not asked
+            scores = scores[np.ix_(keep_rows, keep_cols)]
+        out[np.ix_(out_rows[keep_rows], out_cols[keep_cols])] = scores
+
+    def _numpy_block(
+        self,
+        rb: int,
+        cb: int,
+        products: Scores,
+        offsets: IntArray,
+        widths: IntArray,
+        workspace: Workspace,
+        cross_only: bool,
+        out: Scores | None = None,
+    ) -> Scores:
+        """Block pair (rb, cb) scored by the numpy kernel, by position (into ``out`` when given)."""
+        lay = self.layout
+        table, row_codes, col_codes, _ = self.bonus(rb, cb)
         scores = kernels.block_scores(
             lay,
             rb,
@@ -248,15 +280,15 @@ class TileScorer:
             self.settings,
             clamp=self.clamp,
             cross_only=cross_only,
+            out=out,
+            workspace=workspace,
         )
         if self.rules is not None:
+            rows, cols = scores.shape
             base = (rb * lay.canonical, cb * lay.canonical)
             keep = self.rules.mask(lay.perm[base[0] : base[0] + rows], lay.perm[base[1] : base[1] + cols])
             np.multiply(scores, keep, out=scores)
-        keep_rows, keep_cols = np.flatnonzero(out_rows >= 0), np.flatnonzero(out_cols >= 0)
-        if keep_rows.size < rows or keep_cols.size < cols:  # some of the block's rows or columns are not asked
-            scores = scores[np.ix_(keep_rows, keep_cols)]
-        out[np.ix_(out_rows[keep_rows], out_cols[keep_cols])] = scores
+        return scores
 
     @property
     def canonical(self) -> int:
@@ -279,22 +311,64 @@ class TileScorer:
         ``own_blocks=False`` leaves out the pairs of two organisations in the same canonical block (a
         run scores those first, block by block). numpy scores the whole tile and selects from it
         (:func:`~matchmaker.core.scoring.selection.extract`); numba keeps the candidates while it
-        scores. Either way every cell among the best is kept, so merging gives the same answer.
+        scores. Either way every cell among the best is kept, so merging gives the same answer. The
+        cells come in no particular order (merging sorts them).
         """
         workspace = workspace or Workspace()
         r0, r1, c0, c1 = tile
         if self.kernel != "numba":
+            can = self.layout.canonical
+            if all(edge % can == 0 or edge == self.n for edge in tile):
+                return self._aligned_candidates(tile, wanted, workspace, cross_border_only, own_blocks)
             scores = self.block(slice(r0, r1), slice(c0, c1), workspace=workspace, cross_border_only=cross_border_only)
             if r0 == c0:  # a diagonal tile: each pair once, with the lower index as the row
                 scores[workspace.lower(r1 - r0)] = 0.0
             if not own_blocks:
-                can = self.layout.canonical
                 same = (np.arange(r0, r1) // can)[:, None] == (np.arange(c0, c1) // can)[None, :]
                 scores[same] = 0.0
             if r0 == c0 and not wanted.pairs:
                 return extract_own_block(scores, tile, wanted)
             return extract(scores, tile, wanted)
         return self._fused_candidates(tile, wanted, workspace, cross_border_only, own_blocks)
+
+    def _aligned_candidates(
+        self, tile: Tile, wanted: Wanted, workspace: Workspace, cross_only: bool, own_blocks: bool
+    ) -> Cells:
+        """numpy's candidates of a tile whose edges are canonical block edges, selected by position.
+
+        Such a tile's positions are a permutation of its rows (and columns): each block pair is scored
+        straight into its rectangle of the tile, the selection runs on the tile by position with the
+        thresholds permuted alike, and only the selected cells are mapped back to rows. The cells
+        selected are the same as by row (selection depends on the scores, not on where they lie).
+        """
+        lay = self.layout
+        can, perm = lay.canonical, lay.perm
+        r0, r1, c0, c1 = tile
+        scores = workspace.buffer(5, r1 - r0, c1 - c0, self.dtype)
+        scored = set(_block_pairs(tile, can, own_blocks))
+        for rb in range(r0 // can, (r1 - 1) // can + 1):
+            for cb in range(c0 // can, (c1 - 1) // can + 1):
+                rows = slice(rb * can - r0, rb * can - r0 + lay.block_rows(rb))
+                cols = slice(cb * can - c0, cb * can - c0 + lay.block_rows(cb))
+                if (rb, cb) not in scored:  # below a diagonal tile's diagonal, or a block with itself
+                    scores[rows, cols] = 0.0
+                    continue
+                products, offsets, widths = self.products(rb, cb, workspace)
+                part = self._numpy_block(rb, cb, products, offsets, widths, workspace, cross_only, scores[rows, cols])
+                if rb == cb:  # each pair of the block once, with the lower row as the row
+                    order = perm[rb * can : rb * can + lay.block_rows(rb)]
+                    part[order[:, None] >= order[None, :]] = 0.0
+        row_order, col_order = perm[r0:r1], perm[c0:c1]
+        by_position = Wanted(
+            wanted.k,
+            wanted.rows if wanted.pairs else wanted.rows[row_order - r0],
+            None if wanted.cols is None else wanted.cols[col_order - c0],
+        )
+        if r0 == c0 and not wanted.pairs:
+            rows_at, cols_at, values, flags = extract_own_block(scores, tile, by_position)
+        else:
+            rows_at, cols_at, values, flags = extract(scores, tile, by_position)
+        return perm[rows_at], perm[cols_at], values, flags
 
     def _own_block_candidates(self, block: int, wanted: Wanted, workspace: Workspace, cross_only: bool) -> Cells:
         """A canonical block's own pairs (the first phase of a run): scored whole, then selected."""
