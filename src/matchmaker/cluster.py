@@ -19,8 +19,10 @@ Importing this module imports Dask; it also registers the backend as ``dask`` in
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +47,7 @@ MIN_TASK_TILES, MAX_TASK_TILES = 4, 32
 TASKS_PER_THREAD = 8  # squares of the grid per worker thread (about half of them in the triangle scored)
 FIRST_PHASE_BLOCKS = 8  # canonical blocks a first-phase task scores
 FAN_IN = 8  # partial results merged by one merge task
+IN_FLIGHT_EXTRA = 1  # second-phase tasks handed out beyond the cluster's threads (one queued: none idles)
 CONNECT_TIMEOUT_S = 10.0
 
 _local = threading.local()
@@ -106,16 +109,28 @@ def merge_parts(n: int, k: int, dtype: Any, fast: bool, pairs: bool, *parts: Any
     return merge_partials(list(parts), n, k, dtype, fast=fast)
 
 
-def floor_of(n: int, k: int, dtype: Any, pairs: bool, part: Any) -> Any:
-    """A task: the thresholds a merged partial result gives (0 where fewer than k are known)."""
-    if pairs:
-        _, _, score = part
-        return np.array([score[k - 1] if score.size >= k else 0], dtype=dtype)
-    orgs, index, score = part
-    floor = np.zeros(n, dtype=dtype)
-    full = index[:, k - 1] >= 0
-    floor[orgs[full]] = score[full, k - 1]
-    return floor
+def fold(
+    n: int, k: int, dtype: Any, fast: bool, pairs: bool, state: BestPartners | BestPairs | None, *parts: Any
+) -> BestPartners | BestPairs:
+    """A task: ``state`` (the run's merged result so far, or None) with ``parts`` merged in; the new state.
+
+    ``state`` is a whole collector (every organisation's best so far, or the best pairs); it is copied,
+    never changed, so the task is a pure function of its inputs (run again, it gives the same state).
+    The parts are partial results of tiles whose pairs ``state`` does not hold.
+    """
+    merged: BestPartners | BestPairs
+    if state is not None:
+        merged = copy.deepcopy(state)
+    else:
+        merged = BestPairs(k, dtype, fast=fast) if pairs else BestPartners(n, k, dtype, fast=fast)
+    for part in parts:
+        merged.absorb(part)
+    return merged
+
+
+def thresholds_of(state: BestPartners | BestPairs) -> Any:
+    """A task: the thresholds a merged state gives (every organisation's k-th best so far, 0 if fewer)."""
+    return state.threshold.copy()
 
 
 def _groups(tiles: list[Tile], side: int, per_task: int) -> list[list[Tile]]:
@@ -153,31 +168,75 @@ def run_on_client(
     cross_border_only: bool = False,
     progress: Progress | None = None,
 ) -> None:
-    """Every tile of ``source`` as tasks on ``client``'s cluster; the merged result into ``collector``."""
+    """Every tile of ``source`` as tasks on ``client``'s cluster; the merged result into ``collector``.
+
+    The first phase's tasks are submitted at once and merged in a tree. The second phase's are handed
+    out as the cluster frees up (``IN_FLIGHT_EXTRA`` more than it has threads): each finished task's
+    result is folded into the run's merged state (a fold task, on the cluster), and every task handed
+    out starts from the thresholds of the state folded so far, as the local engine's tiles start from
+    its one collector's. Thresholds are k-th best scores of real pairs, so a higher one only skips
+    cells that cannot be among the best (ties at it are kept): the answer does not depend on when a
+    task was handed out.
+    """
     n, k, pairs = source.n, collector.k, isinstance(collector, BestPairs)
     first, second = work_of(n, side, source.canonical)
     scattered = client.scatter(source, broadcast=True, hash=False)
     merge = _Merge(n, k, source.dtype, source.fast, pairs)
+
+    def folded(state: Any, parts: list[Any]) -> Any:
+        while len(parts) >= FAN_IN:  # many at once (a big cluster): merge them in a tree first
+            parts = [client.submit(merge, *parts[i : i + FAN_IN], priority=1) for i in range(0, len(parts), FAN_IN)]
+        return client.submit(fold, n, k, source.dtype, source.fast, pairs, state, *parts, priority=1)
+
+    work: dict[str, int] = {}
+    total, done = max(1, sum(map(tile_work, first + second))), 0
+
+    def finished(future: Any) -> None:
+        nonlocal done
+        done += work.pop(future.key)
+        if progress is not None:
+            progress(min(n, n * done // total), n)
+
     leaves = []
     for i in range(0, len(first), FIRST_PHASE_BLOCKS):
         group = first[i : i + FIRST_PHASE_BLOCKS]
-        leaves.append((group, client.submit(score_tiles, scattered, group, True, k, pairs, cross_border_only, None)))
-    first_root = _tree(client, [future for _, future in leaves], merge) if leaves else None
-    floor = None if first_root is None else client.submit(floor_of, n, k, source.dtype, pairs, first_root)
-    second_leaves = []
-    for group in _groups(second, side, task_tiles(-(-n // side), sum(client.nthreads().values()))):
-        future = client.submit(score_tiles, scattered, group, False, k, pairs, cross_border_only, floor)
-        second_leaves.append((group, future))
-    parts = ([first_root] if first_root is not None else []) + [future for _, future in second_leaves]
-    root = _tree(client, parts, merge) if parts else None
-    work = {future.key: sum(map(tile_work, group)) for group, future in leaves + second_leaves}
-    total, done = max(1, sum(work.values())), 0
-    for finished in distributed.as_completed([future for _, future in leaves + second_leaves], loop=client.loop):
-        done += work[finished.key]
-        if progress is not None:
-            progress(min(n, n * done // total), n)
-    if root is not None:
-        collector.absorb(root.result())
+        leaves.append(client.submit(score_tiles, scattered, group, True, k, pairs, cross_border_only, None))
+        work[leaves[-1].key] = sum(map(tile_work, group))
+    state = folded(None, [_tree(client, leaves, merge)]) if leaves else None
+    thresholds = None if state is None else client.submit(thresholds_of, state, priority=1)
+    for future in distributed.as_completed(leaves, loop=client.loop):
+        finished(future)
+    del leaves
+
+    waiting = deque(_groups(second, side, task_tiles(-(-n // side), sum(client.nthreads().values()))))
+    running = distributed.as_completed(loop=client.loop)
+
+    def hand_out() -> None:
+        group = waiting.popleft()
+        future = client.submit(score_tiles, scattered, group, False, k, pairs, cross_border_only, thresholds)
+        work[future.key] = sum(map(tile_work, group))
+        running.add(future)
+
+    for _ in range(min(len(waiting), sum(client.nthreads().values()) + IN_FLIGHT_EXTRA)):
+        hand_out()
+    unfolded: list[Any] = []
+    folding: Any = None  # the fold in progress: the next waits for it, so folds never queue up
+    for future in running:
+        leaf = folding is None or future.key != folding.key
+        if leaf:
+            finished(future)
+            unfolded.append(future)
+        else:
+            folding = None
+        if unfolded and folding is None:
+            state = folding = folded(state, unfolded)
+            thresholds = client.submit(thresholds_of, state, priority=1)
+            running.add(folding)
+            unfolded = []
+        if leaf and waiting:
+            hand_out()
+    if state is not None:
+        collector.absorb(state.result().partial())
     if progress is not None:
         progress(n, n)
 
