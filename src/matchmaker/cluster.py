@@ -159,7 +159,8 @@ def _groups(tiles: list[Tile], side: int, per_task: int, split_last: int = 0) ->
         squares.setdefault((tile[0] // span, tile[2] // span), []).append(tile)
     found = list(squares.values())
     keep = max(0, len(found) - split_last)
-    half, quarters = side * max(1, per_task // 2), []
+    half = side * max(1, per_task // 2)
+    quarters: list[list[Tile]] = []
     for square in found[keep:]:
         split: dict[tuple[int, int], list[Tile]] = {}
         for tile in square:
