@@ -10,7 +10,11 @@
    ``startup_s`` apart), ``pairs_per_s`` (the n(n-1)/2 pairs scored over the wall time),
    ``pairs_per_core_s`` (per worker thread) and ``per_core_vs_local`` (that over the local engine's per
    thread: target at least 0.85), ``peak_rss_mb_per_worker`` (each worker process's peak resident
-   memory, the scattered layout included) and ``same_as_local`` (bit for bit).
+   memory, the scattered layout included) and ``same_as_local`` (bit for bit). On a shared machine the
+   wall times depend on what else runs (the local engine's two threads suffer more than one worker):
+   ``workers_cpu_s`` (the workers' CPU seconds), ``client_cpu_s`` (this process's: the client and the
+   local cluster's scheduler) and ``per_cpu_s_vs_local`` (the local engine's ``cpu_s`` over their sum:
+   the work each engine spends on the same answer) are less sensitive to it.
 2. A slice of ``--slice-n`` organisations (vectorised in chunks with a vectoriser fitted on the first
    100,000, so nobody holds a million profile objects): the first phase for everyone (each canonical
    block's own pairs: every organisation's threshold, as in a full run), then ``--slice-rows`` rows
@@ -146,14 +150,18 @@ def compare_engines(n: int, top: int, worker_counts: list[int], threads: int, bu
             # A small run first loads the compiled kernel in every worker (a real cluster does it once too).
             run_on_client(client, warm, BestPartners(warm.n, top, warm.dtype, fast=warm.fast), 512)
             collector = BestPartners(n, top, source.dtype, fast=source.fast)
-            started = time.perf_counter()
+            workers_cpu = sum(client.run(time.process_time).values())
+            started, cpu = time.perf_counter(), cpu_s()
             run_on_client(client, source, collector, side)
-            wall = time.perf_counter() - started
+            wall, cpu = time.perf_counter() - started, cpu_s() - cpu
+            workers_cpu = sum(client.run(time.process_time).values()) - workers_cpu
             rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         entry.update(
             wall_s=round(wall, 3),
             pairs_per_s=round(pairs / wall),
             pairs_per_core_s=round(pairs / wall / workers),
+            workers_cpu_s=round(workers_cpu, 3),
+            client_cpu_s=round(cpu, 3),
             peak_rss_mb_per_worker=sorted(round(v, 1) for v in rss.values()),
             same_as_local=bool(
                 np.array_equal(collector.index, expected[0])
@@ -162,6 +170,7 @@ def compare_engines(n: int, top: int, worker_counts: list[int], threads: int, bu
             load_average_at_end=load(),
         )
         entry["per_core_vs_local"] = round(entry["pairs_per_core_s"] / local["pairs_per_core_s"], 3)
+        entry["per_cpu_s_vs_local"] = round(local["cpu_s"] / (workers_cpu + cpu), 3)
         out[f"dask_{workers}"] = entry
         log(
             f"n={n}: dask, {workers} worker(s): {entry['wall_s']} s, per core {entry['per_core_vs_local']} x local, "
