@@ -20,7 +20,7 @@ from matchmaker.core.scoring.contract import PopulationVectors, Scorer
 from matchmaker.core.scoring.formula import Context, PairComponents, components, need_shares
 from matchmaker.core.scoring.kernels import choose_kernel
 from matchmaker.core.scoring.plan import ScoringPlan
-from matchmaker.core.scoring.query import RowSupport, score_row, top_partners, top_partners_each
+from matchmaker.core.scoring.query import RowSupport, score_row, top_partners_each
 from matchmaker.core.scoring.reasons import REASON_FLOOR, Reason, explain
 from matchmaker.core.scoring.settings import ScoringSettings
 from matchmaker.core.scoring.tiles import TileScorer
@@ -137,22 +137,14 @@ class ComplementarityScorer(Scorer):
     def top_partners(
         self, row: int, k: int, allowed: NDArray[np.bool_] | None = None, *, prune_min_rows: int | None = None
     ) -> tuple[IntArray, Scores]:
-        v = self.vectors_
-        return top_partners(
-            v.chunks,
-            row,
-            v.context,
-            self.settings,
-            v.dimensions,
-            k,
-            allowed,
-            shares=self.shares(),
-            supports=self.supports(),
-            prune_min_rows=prune_min_rows,
-        )
+        return self.top_partners_each(row, [(k, allowed)], prune_min_rows=prune_min_rows)[0]
 
     def top_partners_each(
-        self, row: int, selections: Sequence[tuple[int, NDArray[np.bool_] | None]]
+        self,
+        row: int,
+        selections: Sequence[tuple[int, NDArray[np.bool_] | None]],
+        *,
+        prune_min_rows: int | None = None,
     ) -> list[tuple[IntArray, Scores]]:
         v = self.vectors_
         return top_partners_each(
@@ -164,6 +156,7 @@ class ComplementarityScorer(Scorer):
             selections,
             shares=self.shares(),
             supports=self.supports(),
+            prune_min_rows=prune_min_rows,
         )
 
     def components(self, a: IntArray, b: IntArray) -> PairComponents:

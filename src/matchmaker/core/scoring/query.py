@@ -289,38 +289,6 @@ PRUNE_MIN_ROWS = 25_000
 SUBSET_SHARE = 8
 
 
-def top_partners(
-    m: ProfileMatrices | Sequence[ProfileMatrices],
-    row: int,
-    ctx: Context,
-    settings: ScoringSettings,
-    dimensions: Sequence[str],
-    k: int,
-    allowed: NDArray[np.bool_] | None = None,
-    *,
-    shares: FloatArray | None = None,
-    supports: Sequence[RowSupport | None] | None = None,
-    prune_min_rows: int | None = None,
-) -> tuple[IntArray, Scores]:
-    """The best partners of organisation ``row`` and their scores: by descending score, ties by index, score > 0.
-
-    From ``prune_min_rows`` rows (default ``PRUNE_MIN_ROWS``) one direction is bounded rather than
-    scored for everyone (``_top_partners_pruned``); the result is the same either way.
-    """
-    found = top_partners_each(
-        m,
-        row,
-        ctx,
-        settings,
-        dimensions,
-        [(k, allowed)],
-        shares=shares,
-        supports=supports,
-        prune_min_rows=prune_min_rows,
-    )
-    return found[0]
-
-
 def top_partners_each(
     m: ProfileMatrices | Sequence[ProfileMatrices],
     row: int,
@@ -333,10 +301,13 @@ def top_partners_each(
     supports: Sequence[RowSupport | None] | None = None,
     prune_min_rows: int | None = None,
 ) -> list[tuple[IntArray, Scores]]:
-    """``top_partners`` for each (k, allowed) of ``selections``: a partner list and its enablers, say.
+    """The best partners of organisation ``row`` for each (k, allowed) of ``selections`` (a partner list
+    and its enablers, say), with their scores: by descending score, ties by index, score > 0.
 
-    The scores against everyone are computed once for all the selections that need them; a
-    selection of a few rows scores those rows only (``SUBSET_SHARE``).
+    The scores against everyone are computed once for all the selections that need them; a selection
+    of a few rows scores those rows only (``SUBSET_SHARE``). From ``prune_min_rows`` rows (default
+    ``PRUNE_MIN_ROWS``) one direction is bounded rather than scored for everyone
+    (``_top_partners_pruned``). The result is the same either way.
     """
     query = _OneAgainstAll(m, row, ctx, settings, dimensions, shares, supports)
     threshold = PRUNE_MIN_ROWS if prune_min_rows is None else prune_min_rows
