@@ -130,14 +130,14 @@ class Restricted(Scorer):
     def top_partners(
         self, row: int, k: int, allowed: NDArray[np.bool_] | None = None, **options: Any
     ) -> tuple[IntArray, Scores]:
-        keep = self.rules.row(row, self.n)
-        return self.inner.top_partners(row, k, keep if allowed is None else keep & allowed, **options)
+        return self.top_partners_each(row, [(k, allowed)], **options)[0]
 
     def top_partners_each(
-        self, row: int, selections: Sequence[tuple[int, NDArray[np.bool_] | None]]
+        self, row: int, selections: Sequence[tuple[int, NDArray[np.bool_] | None]], **options: Any
     ) -> list[tuple[IntArray, Scores]]:
         keep = self.rules.row(row, self.n)
-        return self.inner.top_partners_each(row, [(k, keep if a is None else keep & a) for k, a in selections])
+        narrowed = [(k, keep if allowed is None else keep & allowed) for k, allowed in selections]
+        return self.inner.top_partners_each(row, narrowed, **options)
 
     def components(self, a: IntArray, b: IntArray) -> PairComponents:
         return self.inner.components(a, b)

@@ -125,12 +125,10 @@ def block_scores(
     rows, cols = layout.block_rows(rb), layout.block_rows(cb)
     rbase, cbase = rb * layout.canonical, cb * layout.canonical
     dtype = layout.dtype
-    ab = np.zeros((rows, cols), dtype=dtype) if out is None else out
-    if out is not None:
-        ab.fill(0)
-    ba = np.zeros((rows, cols), dtype=dtype) if workspace is None else workspace.buffer(2, rows, cols, dtype)
-    if workspace is not None:
-        ba.fill(0)
+    ab = np.empty((rows, cols), dtype=dtype) if out is None else out
+    ba = np.empty((rows, cols), dtype=dtype) if workspace is None else workspace.buffer(2, rows, cols, dtype)
+    ab.fill(0)
+    ba.fill(0)
     spare = None if workspace is None else workspace.buffer(3, rows, cols, dtype)
     row_span, col_span = slice(rbase, rbase + rows), slice(cbase, cbase + cols)
     offer_bounds, need_bounds = layout.offer_run_bounds, layout.need_run_bounds
