@@ -97,9 +97,9 @@ def peak_rss_mb() -> float:
 
 
 def compare_engines(n: int, top: int, worker_counts: list[int], threads: int, budget_mb: float) -> dict[str, Any]:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    from matchmaker.cluster import run_on_client
+    from matchmaker.cluster import local_cluster, run_on_client
 
     out: dict[str, Any] = {"n": n, "top": top, "load_average_at_start": load()}
     shipped = load_folder(SHIPPED)
@@ -140,9 +140,7 @@ def compare_engines(n: int, top: int, worker_counts: list[int], threads: int, bu
         entry: dict[str, Any] = {"workers": workers, "threads_per_worker": 1, "load_average_at_start": load()}
         started = time.perf_counter()
         with (
-            LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
-            ) as cluster,
+            local_cluster(workers) as cluster,  # as the dask engine starts one
             Client(cluster, set_as_default=False) as client,
         ):
             client.wait_for_workers(workers)

@@ -136,6 +136,39 @@ def test_dask_equals_local_on_random_markets(
     assert_same(answers(source, k, side, on(client), cross), expected)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    populations(max_orgs=40, max_items=3),
+    st.sampled_from([None, 4]),
+    st.sampled_from([2, 3, 8]),
+    st.sampled_from([2, 5]),
+    st.integers(1, 4),
+    st.sampled_from(["numpy", "numba"]),
+    st.randoms(use_true_random=False),
+)
+def test_tasks_seeded_from_any_earlier_state_give_the_local_answer(
+    profiles: list[Profile], components: int | None, canonical: int, side: int, k: int, kernel: str, rnd: Any
+) -> None:
+    """The second phase's tasks, run in process as a cluster would, each seeded from a state folded any
+    number of tasks earlier (as on a cluster where many are handed out at once), in any order."""
+    if not any(p.offers or p.needs for p in profiles):
+        return
+    source = tile_source(Population.fit(profiles, n_components=components), canonical, kernel)
+    expected = BestPartners(source.n, k, source.dtype, fast=source.fast)
+    run_tiles_locally(source, expected, side, n_jobs=1)
+    first, second = cluster.work_of(source.n, side, source.canonical)
+    part = cluster.score_tiles(source, first, True, k, False, False, None)
+    states = [cluster.fold(source.n, k, source.dtype, source.fast, False, None, part)]
+    groups = cluster._groups(second, side, 1)
+    rnd.shuffle(groups)
+    for group in groups:
+        seed = cluster.seed_of(rnd.choice(states), cluster.task_rows(group))
+        part = cluster.score_tiles(source, group, False, k, False, False, seed)
+        states.append(cluster.fold(source.n, k, source.dtype, source.fast, False, states[-1], part))
+    np.testing.assert_array_equal(states[-1].index, expected.index)
+    np.testing.assert_array_equal(states[-1].score, expected.score)
+
+
 @pytest.fixture(scope="module")
 def latent(shipped: ProfileSet) -> Population:
     profiles = synthesise(shipped, 2600, seed=12).profiles
@@ -251,3 +284,11 @@ def test_the_core_installs_without_dask_or_numba() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_the_local_cluster_keeps_glibcs_adaptive_malloc() -> None:
+    """Dask's nannies set MALLOC_TRIM_THRESHOLD_ for their workers; the engine's own cluster does not."""
+    with cluster.local_cluster(1) as started, distributed.Client(started, set_as_default=False) as client:
+        found = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+    assert list(found.values()) == [None]

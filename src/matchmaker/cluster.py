@@ -75,6 +75,32 @@ def _workspace() -> Workspace:
     return found
 
 
+@dataclass(frozen=True)
+class Seed:
+    """What a second-phase task starts from: the run's merged best so far of its organisations.
+
+    ``rows`` are the task's organisations (ascending), ``score`` their k best scores so far (0 where
+    fewer are known), ``held`` where a pair is held. The task's collector starts with these pairs as
+    placeholders (partner index n), so each organisation's k-th best rises with every pair the task
+    finds, exactly as in the run's merged state; a threshold alone would rise only once the task itself
+    had found k pairs above it.
+    """
+
+    rows: Any
+    score: Any
+    held: Any
+
+
+def task_rows(tiles: Sequence[Tile]) -> Any:
+    """The organisations whose best partners a task's tiles can change: their rows and columns, ascending."""
+    return np.unique(np.concatenate([np.arange(a, b) for r0, r1, c0, c1 in tiles for a, b in ((r0, r1), (c0, c1))]))
+
+
+def seed_of(state: BestPartners, rows: Any) -> Seed:
+    """A task: the merged state's best so far of ``rows`` (small beside the state: k scores a row)."""
+    return Seed(rows, state.score[rows], state.index[rows] >= 0)  # the state holds every organisation
+
+
 def score_tiles(
     source: TileSource,
     tiles: Sequence[Tile],
@@ -82,22 +108,24 @@ def score_tiles(
     k: int,
     pairs: bool,
     cross_border_only: bool,
-    floor: Any,
+    start: Any,
 ) -> Any:
     """A task: score ``tiles`` in turn, keeping the best of their organisations; their partial result.
 
-    ``floor`` is every organisation's threshold from the first phase (or the best pairs' k-th score),
-    or None.
+    ``start`` is what the run knows already: a :class:`Seed` of the tiles' organisations, the best
+    pairs' k-th score (for pairs), or None.
     """
     workspace = _workspace()
     collector: BestPartners | BestPairs
     if pairs:
         collector = BestPairs(k, source.dtype, fast=source.fast)
+        if start is not None:
+            collector.raise_floor(start)
     else:
-        spans = [np.arange(a, b) for r0, r1, c0, c1 in tiles for a, b in ((r0, r1), (c0, c1))]
-        collector = BestPartners(source.n, k, source.dtype, fast=source.fast, rows=np.unique(np.concatenate(spans)))
-    if floor is not None:
-        collector.raise_floor(floor)
+        rows = task_rows(tiles) if start is None else start.rows
+        collector = BestPartners(source.n, k, source.dtype, fast=source.fast, rows=rows)
+        if start is not None:
+            _plant(collector, start, source.n)
     for tile in tiles:
         found = source.candidates(
             tile,
@@ -107,7 +135,31 @@ def score_tiles(
             own_blocks=own_blocks,
         )
         collector.merge(found)
+    if isinstance(collector, BestPartners) and start is not None:
+        return _found(collector, source.n)
     return collector.partial()
+
+
+def _plant(collector: BestPartners, seed: Seed, n: int) -> None:
+    """Start ``collector`` from ``seed``'s pairs, each with the placeholder partner index ``n``.
+
+    A placeholder is a real pair of the run's state, so the k-th best it gives is one the state holds.
+    Its index is above every organisation's, so a pair found with an equal score ranks before it and is
+    kept (a tie is settled by the final merge, which knows the real indices).
+    """
+    collector.index[...] = np.where(seed.held, n, -1)
+    collector.score[...] = np.where(seed.held, seed.score, 0)
+    full = seed.held[:, -1]
+    collector.threshold[...] = np.where(full, collector.score[:, -1], 0)
+
+
+def _found(collector: BestPartners, n: int) -> Any:
+    """The pairs a seeded task found among its organisations' best: the placeholders left out."""
+    found = collector.index < n
+    index = np.where(found, collector.index, -1)
+    held = np.flatnonzero((index >= 0).any(axis=1))
+    assert collector.rows is not None
+    return collector.rows[held].astype(np.int64), index[held], np.where(found, collector.score, 0)[held]
 
 
 def merge_parts(n: int, k: int, dtype: Any, fast: bool, pairs: bool, *parts: Any) -> Any:
@@ -230,7 +282,7 @@ def run_on_client(
         leaves.append(client.submit(score_tiles, scattered, group, True, k, pairs, cross_border_only, None))
         work[leaves[-1].key] = sum(map(tile_work, group))
     state = folded(None, [_tree(client, leaves, merge)]) if leaves else None
-    thresholds = None if state is None else client.submit(thresholds_of, state, priority=1)
+    thresholds = None if state is None or not pairs else client.submit(thresholds_of, state, priority=1)
     for future in distributed.as_completed(leaves, loop=client.loop):
         finished(future)
     del leaves
@@ -242,7 +294,10 @@ def run_on_client(
 
     def hand_out() -> None:
         group = waiting.popleft()
-        future = client.submit(score_tiles, scattered, group, False, k, pairs, cross_border_only, thresholds)
+        start = thresholds
+        if not pairs and state is not None:  # the state's best so far of the task's organisations
+            start = client.submit(seed_of, state, task_rows(group), priority=1)
+        future = client.submit(score_tiles, scattered, group, False, k, pairs, cross_border_only, start)
         work[future.key] = sum(map(tile_work, group))
         running.add(future)
 
@@ -259,7 +314,8 @@ def run_on_client(
             folding = None
         if unfolded and folding is None:
             state = folding = folded(state, unfolded)
-            thresholds = client.submit(thresholds_of, state, priority=1)
+            if pairs:
+                thresholds = client.submit(thresholds_of, state, priority=1)
             running.add(folding)
             unfolded = []
         if leaf and waiting:
@@ -340,14 +396,32 @@ class DaskBackend:
             with client:
                 yield client
             return
-        workers = self.workers or n_jobs or available_workers()
         with (
-            distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
-            ) as cluster,
+            local_cluster(self.workers or n_jobs or available_workers()) as cluster,
             distributed.Client(cluster, set_as_default=False) as client,
         ):
             yield client
+
+
+# Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which hands freed heap memory back to
+# the system at once (less unmanaged memory) and turns off glibc's adaptive mmap threshold, so a
+# worker pays page faults again for buffers the scoring allocates and frees tile after tile. At 60,000
+# organisations on one worker, a run took 14.2-14.6 s without it and 15.9-18.3 s with it (three runs
+# each, same session). A real cluster's workers take it from their configuration (docs/performance.md).
+WORKER_ENVIRONMENT = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}  # None: not set
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int) -> Iterator[Any]:
+    """A :class:`distributed.LocalCluster` of ``workers`` processes of one thread each, for one run."""
+    import dask
+
+    with dask.config.set(WORKER_ENVIRONMENT):  # read by each nanny as it starts its worker
+        cluster = distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+        )
+    with cluster:
+        yield cluster
 
 
 if "dask" not in BACKENDS:

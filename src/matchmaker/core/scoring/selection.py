@@ -202,8 +202,13 @@ class BestPartners:
 
     def snapshot(self, tile: Tile) -> Wanted:
         r0, r1, c0, c1 = tile
-        known = np.maximum(self.threshold, self.floor)
-        return Wanted(self.k, known[self._span(r0, r1)].copy(), known[self._span(c0, c1)].copy())
+        rows, cols = self._span(r0, r1), self._span(c0, c1)
+        # Only the tile's spans: a tile is scored in time proportional to its cells, not to n.
+        return Wanted(
+            self.k,
+            np.maximum(self.threshold[rows], self.floor[rows]),
+            np.maximum(self.threshold[cols], self.floor[cols]),
+        )
 
     def merge(self, found: Cells) -> None:
         rows, cols, score, flags = found
