@@ -6,12 +6,12 @@ best partners of the organisations of its own tiles and returns them. Like the l
 has two phases: first the pairs within each canonical block (tasks merged in a tree), which give every
 organisation a threshold. Then the second phase's tasks are handed out as workers free up, and each
 finished one is folded into the run's merged state on the cluster (a fold task); every task starts
-from the thresholds of all that was folded before it was handed out, as the local backend's tiles start
-from its one shared collector. Nothing n x n is ever held, and a worker's memory beyond the layout is
-that of a tile (the tile budget) plus its task's partial result, and the merged state (n x k) on the
-worker that folds.
+from that state's best partners of its organisations (:func:`seed_of`) as folded before it was handed
+out, as the local backend's tiles start from its one shared collector. Nothing n x n is ever held, and
+a worker's memory beyond the layout is that of a tile (the tile budget) plus its task's partial result,
+and the merged state (n x k) on the worker that folds.
 
-Every task is a pure function of its inputs (the layout, its tiles, the thresholds it was given; a fold
+Every task is a pure function of its inputs (the layout, its tiles, the seed or thresholds it was given; a fold
 copies the state it is given), a threshold is a k-th best score of real pairs (a higher one only skips
 cells that cannot be among the best; ties at it are kept), and the merges keep each organisation's k
 best by score and then index, so the answer is exactly the local backend's whatever the number of
