@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import os
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -148,9 +149,8 @@ def _plant(collector: BestPartners, seed: Seed, n: int) -> None:
     kept (a tie is settled by the final merge, which knows the real indices).
     """
     collector.index[...] = np.where(seed.held, n, -1)
-    collector.score[...] = np.where(seed.held, seed.score, 0)
-    full = seed.held[:, -1]
-    collector.threshold[...] = np.where(full, collector.score[:, -1], 0)
+    collector.score[...] = seed.score  # 0 where nothing is held, as in every collector
+    collector.threshold[...] = np.where(seed.held[:, -1], seed.score[:, -1], 0)
 
 
 def _found(collector: BestPartners, n: int) -> Any:
@@ -408,7 +408,8 @@ class DaskBackend:
 # worker pays page faults again for buffers the scoring allocates and frees tile after tile. At 60,000
 # organisations on one worker, a run took 14.2-14.6 s without it and 15.9-18.3 s with it (three runs
 # each, same session). A real cluster's workers take it from their configuration (docs/performance.md).
-WORKER_ENVIRONMENT = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}  # None: not set
+TRIM_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
+WORKER_ENVIRONMENT = {f"distributed.nanny.pre-spawn-environ.{TRIM_VARIABLE}": None}  # None: not set
 
 
 @contextlib.contextmanager
@@ -416,12 +417,20 @@ def local_cluster(workers: int) -> Iterator[Any]:
     """A :class:`distributed.LocalCluster` of ``workers`` processes of one thread each, for one run."""
     import dask
 
-    with dask.config.set(WORKER_ENVIRONMENT):  # read by each nanny as it starts its worker
-        cluster = distributed.LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
-        )
-    with cluster:
-        yield cluster
+    # A nanny writes its variables into this process's own environment before it spawns a worker, so a
+    # cluster started earlier with Dask's defaults leaves the variable here for every later worker (and
+    # for a worker respawned during the run): it is set aside while this cluster runs.
+    inherited = os.environ.pop(TRIM_VARIABLE, None)
+    try:
+        with dask.config.set(WORKER_ENVIRONMENT):  # read by each nanny as it starts
+            cluster = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=40
+            )
+        with cluster:
+            yield cluster
+    finally:
+        if inherited is not None:
+            os.environ[TRIM_VARIABLE] = inherited
 
 
 if "dask" not in BACKENDS:
