@@ -20,7 +20,7 @@ from matchmaker.core.profile_set import ProfileSet
 from matchmaker.core.scoring import COMBINERS, ScoringSettings, kernels, layout, top_pairs, top_partners_all
 from matchmaker.core.scoring.execution import run_tiles_locally
 from matchmaker.core.scoring.layout import SupportLayout
-from matchmaker.core.scoring.selection import BestPairs, BestPartners
+from matchmaker.core.scoring.selection import BestPairs, BestPartners, ranking_order
 from matchmaker.core.scoring.tiles import TileScorer
 from matchmaker.synth import synthesise
 
@@ -203,6 +203,28 @@ def test_compiled_merge_keeps_what_sorting_keeps() -> None:
     np.testing.assert_array_equal(merged[True].index, merged[False].index)
     np.testing.assert_array_equal(merged[True].score, merged[False].score)
     np.testing.assert_array_equal(merged[True].threshold, merged[False].threshold)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([np.float32, np.float64]),
+    st.lists(
+        st.tuples(
+            st.integers(0, 3) | st.integers(0, 2**40),  # few organisations (ties within one), or big indices
+            st.sampled_from([0.0, -0.0, 1e-30, -1e-30, 0.25, 0.5, 1.0, -2.0, 3.0e38]),
+            st.integers(0, 5) | st.integers(0, 2**33),
+        ),
+        max_size=60,
+    ),
+)
+def test_the_radix_ranking_orders_as_lexsort(dtype: type, rows: list[tuple[int, float, int]]) -> None:
+    # Distinct (organisation, partner) pairs, as a merge offers them; scores with ties and signed zeros.
+    unique = list({(org, partner): score for org, score, partner in rows}.items())
+    org = np.array([key[0] for key, _ in unique], dtype=np.int64)
+    partner = np.array([key[1] for key, _ in unique], dtype=np.int64)
+    score = np.array([value for _, value in unique], dtype=dtype)
+    expected = np.lexsort((partner, -score, org))
+    np.testing.assert_array_equal(ranking_order(org, score, partner), expected)
 
 
 def test_choosing_a_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
