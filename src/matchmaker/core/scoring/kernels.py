@@ -153,11 +153,13 @@ def block_scores(
     table, row_codes, col_codes = bonus
     if layout.table is None:  # the block pair's own bonus product
         apply_bonus(result, table)
-    else:  # a lookup: the rows' lines of the table, then the columns' entries of each (two gathers)
-        lines = table.take(row_codes, axis=0)
-        found = lines.take(col_codes, axis=1) if workspace is None else workspace.buffer(4, rows, cols, dtype)
+    else:  # a lookup: the columns' entries of every table line, then the rows' lines (two gathers)
+        # Columns first: the second gather copies whole lines. mode="clip" (the codes are in range)
+        # spares numpy's copy of ``out``, which the default mode="raise" makes.
+        columns = table.take(col_codes, axis=1)
+        found = columns.take(row_codes, axis=0) if workspace is None else workspace.buffer(4, rows, cols, dtype)
         if workspace is not None:
-            np.take(lines, col_codes, axis=1, out=found)
+            np.take(columns, row_codes, axis=0, out=found, mode="clip")
         apply_bonus(result, found)
     if cross_only:
         x, y = layout.is_x, layout.is_y
