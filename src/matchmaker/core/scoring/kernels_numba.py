@@ -464,31 +464,36 @@ def own_block_cells(scores: Any, perm: Any, floors: Any, k: int, smallest: Any, 
     size = scores.shape[0]
     heaps = np.empty((size, k), dtype=scores.dtype)
     counts = np.zeros(size, dtype=np.int64)
-    for i in range(size):
-        for j in range(size):
-            if perm[i] < perm[j]:
-                v = scores[i, j]
-                if v >= smallest:  # the test before the call: most values are below a full heap's least
-                    if counts[i] < k or v > heaps[i, 0]:
-                        _push(heaps, counts, i, v)
-                    if counts[j] < k or v > heaps[j, 0]:
-                        _push(heaps, counts, j, v)
+    # The positions in population order: (order[a], order[b]) for a < b is each pair once with the lower
+    # index as the row, visited without testing every cell (a branch the processor mispredicts).
+    order = np.argsort(perm)
+    for a in range(size):
+        i = order[a]
+        for b in range(a + 1, size):
+            j = order[b]
+            v = scores[i, j]
+            if v >= smallest:  # the test before the call: most values are below a full heap's least
+                if counts[i] < k or v > heaps[i, 0]:
+                    _push(heaps, counts, i, v)
+                if counts[j] < k or v > heaps[j, 0]:
+                    _push(heaps, counts, j, v)
     for i in range(size):
         if counts[i] >= k and heaps[i, 0] > floors[i]:
             floors[i] = heaps[i, 0]
         if floors[i] < smallest:
             floors[i] = smallest
     out_row, out_col, out_score, out_flag = out
-    for i in range(size):
-        for j in range(size):
-            if perm[i] < perm[j]:
-                v = scores[i, j]
-                flag = (1 if v >= floors[i] else 0) | (2 if v >= floors[j] else 0)
-                if flag:
-                    if count < out_row.shape[0]:
-                        out_row[count] = perm[i]
-                        out_col[count] = perm[j]
-                        out_score[count] = v
-                        out_flag[count] = flag
-                    count += 1
+    for a in range(size):
+        i = order[a]
+        for b in range(a + 1, size):
+            j = order[b]
+            v = scores[i, j]
+            flag = (1 if v >= floors[i] else 0) | (2 if v >= floors[j] else 0)
+            if flag:
+                if count < out_row.shape[0]:
+                    out_row[count] = perm[i]
+                    out_col[count] = perm[j]
+                    out_score[count] = v
+                    out_flag[count] = flag
+                count += 1
     return count
