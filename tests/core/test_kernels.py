@@ -7,6 +7,8 @@ exercised on both kernels.
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -185,6 +187,20 @@ def test_blocks_of_chosen_rows_repeat_and_reorder(synthetic: dict[str, Populatio
     cols = np.array([1, 1200, 1])
     np.testing.assert_array_equal(scorer.block(rows, cols), full[np.ix_(rows, cols)])
     assert scorer.block(np.array([], dtype=np.int64), cols).shape == (0, 3)
+
+
+def test_a_layout_sent_with_out_of_band_buffers_owns_its_arrays(synthetic: dict[str, Population]) -> None:
+    # As Dask sends it (pickle protocol 5): unpickled, the arrays would be views of the received frames.
+    source = synthetic["latent"].scorer().tiles("numpy")
+    buffers: list[pickle.PickleBuffer] = []
+    message = pickle.dumps(source, protocol=5, buffer_callback=buffers.append)
+    assert buffers
+    received = pickle.loads(message, buffers=[bytearray(b.raw()) for b in buffers])
+    arrays = [received.layout.perm, received.layout.share, *received.layout.offers, *received.layout.needs]
+    assert all(isinstance(a, np.ndarray) and a.base is None and a.flags.writeable for a in arrays)
+    np.testing.assert_array_equal(received.layout.offers[0], source.layout.offers[0])
+    top = best_partners(received, 5, 512, 2)
+    np.testing.assert_array_equal(top[0], best_partners(source, 5, 512, 2)[0])
 
 
 def test_compiled_merge_keeps_what_sorting_keeps() -> None:

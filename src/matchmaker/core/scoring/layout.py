@@ -93,6 +93,15 @@ def _distinct(rows: Scores) -> tuple[Scores, NDArray[np.intp]]:
     return distinct_rows(rows)
 
 
+def _owned(value: Any) -> Any:
+    """``value`` with every array in it (and in its tuples) owning its memory: views are copied."""
+    if isinstance(value, np.ndarray):
+        return value if value.base is None else value.copy()
+    if isinstance(value, tuple):
+        return tuple(_owned(v) for v in value)
+    return value
+
+
 @dataclass(frozen=True)
 class SupportLayout:
     """Per dimension, the offers and scaled needs of the organisations with support there, block by block.
@@ -131,6 +140,13 @@ class SupportLayout:
     # stored terms in column order; the terms a dense zero adds are +0), without building a sparse result.
     exact_blocks: tuple[tuple[tuple[Matrix, ...], ...], ...] = ()  # [side: 0 offers, 1 needs][d][block]
     dense_columns: tuple[tuple[tuple[Scores, ...], ...], ...] = ()  # [side][d][block]
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickled from a Dask message, the arrays are views of the frames received (pickle protocol 5
+        # buffers): copied into numpy's own memory (aligned, and in huge pages where the kernel allows),
+        # a worker's tiles ran about 7 % quicker at 100,000. Arrays that own their memory are kept.
+        for name, value in state.items():
+            object.__setattr__(self, name, _owned(value))
 
     @property
     def dimensions(self) -> int:
