@@ -14,7 +14,10 @@
    wall times depend on what else runs (the local engine's two threads suffer more than one worker):
    ``workers_cpu_s`` (the workers' CPU seconds), ``client_cpu_s`` (this process's: the client and the
    local cluster's scheduler) and ``per_cpu_s_vs_local`` (the local engine's ``cpu_s`` over their sum:
-   the work each engine spends on the same answer) are less sensitive to it.
+   the work each engine spends on the same answer) are less sensitive to it. The machine's speed also
+   drifts over the minutes a run takes, so the local engine runs again after each cluster
+   (``local_after``), and ``per_core_vs_local_bracketed`` and ``per_cpu_s_vs_local_bracketed`` compare
+   each cluster with the mean of the local runs just before and just after it.
 2. A slice of ``--slice-n`` organisations (vectorised in chunks with a vectoriser fitted on the first
    100,000, so nobody holds a million profile objects): the first phase for everyone (each canonical
    block's own pairs: every organisation's threshold, as in a full run), then ``--slice-rows`` rows
@@ -128,13 +131,18 @@ def compare_engines(n: int, top: int, worker_counts: list[int], threads: int, bu
     )
     log(f"n={n}: prepared in {out['prepare_s']} s ({kernel} kernel, tiles of {side})")
 
-    started, cpu = time.perf_counter(), cpu_s()
-    expected = top_partners_all(scorer, top, n_jobs=threads, block_rows=side)
-    wall, cpu = time.perf_counter() - started, cpu_s() - cpu
-    local = {"threads": threads, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "pairs_per_s": round(pairs / wall)}
-    local["pairs_per_core_s"] = round(pairs / wall / threads)
+    def run_locally() -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray]]:
+        started, cpu = time.perf_counter(), cpu_s()
+        answer = top_partners_all(scorer, top, n_jobs=threads, block_rows=side)
+        wall, cpu = time.perf_counter() - started, cpu_s() - cpu
+        return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3)}, answer
+
+    timing, expected = run_locally()
+    local = {"threads": threads, **timing, "pairs_per_s": round(pairs / timing["wall_s"])}
+    local["pairs_per_core_s"] = round(pairs / timing["wall_s"] / threads)
     out["local"] = local
     log(f"n={n}: local engine, {threads} threads: {local['wall_s']} s")
+    before = timing
 
     for workers in worker_counts:
         entry: dict[str, Any] = {"workers": workers, "threads_per_worker": 1, "load_average_at_start": load()}
@@ -169,9 +177,19 @@ def compare_engines(n: int, top: int, worker_counts: list[int], threads: int, bu
         )
         entry["per_core_vs_local"] = round(entry["pairs_per_core_s"] / local["pairs_per_core_s"], 3)
         entry["per_cpu_s_vs_local"] = round(local["cpu_s"] / (workers_cpu + cpu), 3)
+        # The machine's speed drifts over minutes: the local engine again right after, and the ratios
+        # against the mean of the local runs just before and just after this one.
+        after, _ = run_locally()
+        entry["local_after"] = after
+        local_wall = (before["wall_s"] + after["wall_s"]) / 2
+        local_cpu = (before["cpu_s"] + after["cpu_s"]) / 2
+        entry["per_core_vs_local_bracketed"] = round(local_wall * threads / (wall * workers), 3)
+        entry["per_cpu_s_vs_local_bracketed"] = round(local_cpu / (workers_cpu + cpu), 3)
+        before = after
         out[f"dask_{workers}"] = entry
         log(
-            f"n={n}: dask, {workers} worker(s): {entry['wall_s']} s, per core {entry['per_core_vs_local']} x local, "
+            f"n={n}: dask, {workers} worker(s): {entry['wall_s']} s, per core {entry['per_core_vs_local']} x local "
+            f"({entry['per_core_vs_local_bracketed']} x the local runs just before and after), "
             f"same as local: {entry['same_as_local']}"
         )
     out["peak_rss_mb"] = peak_rss_mb()
