@@ -142,9 +142,9 @@ class SupportLayout:
     dense_columns: tuple[tuple[tuple[Scores, ...], ...], ...] = ()  # [side][d][block]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # Unpickled from a Dask message, the arrays are views of the frames received (pickle protocol 5
-        # buffers): copied into numpy's own memory (aligned, and in huge pages where the kernel allows),
-        # a worker's tiles ran about 7 % quicker at 100,000. Arrays that own their memory are kept.
+        # Unpickled with protocol 5 (a Dask message: views of the frames received), the arrays are views
+        # of the pickle's buffers. Copied into numpy's own memory (aligned, in huge pages where the
+        # kernel allows), a worker's tiles ran about 7 % quicker at 100,000. Arrays owning theirs are kept.
         for name, value in state.items():
             object.__setattr__(self, name, _owned(value))
 
