@@ -42,7 +42,6 @@ import json
 import os
 import resource
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -54,7 +53,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 from matchmaker.application.workspace import fit_population
 from matchmaker.core.population import Population
 from matchmaker.core.scoring import ScoringSettings, kernels, top_partners_all
-from matchmaker.core.scoring.buffers import Workspace
+from matchmaker.core.scoring.buffers import IDLE
 from matchmaker.core.scoring.execution import available_workers, block_rows_for, tile_work, work_of
 from matchmaker.core.scoring.formula import Context
 from matchmaker.core.scoring.plan import ScoringPlan
@@ -220,12 +219,10 @@ def million_vectors(n: int, chunk: int) -> tuple[ProfileMatrices, Context, Scori
 
 def score_tiles(source: TileScorer, collector: BestPartners, tiles: list[Any], own: bool, threads: int) -> None:
     """Score ``tiles`` in ``threads`` threads, merging in this one (as the local engine does)."""
-    local = threading.local()
 
     def one(tile: Any) -> Any:
-        workspace = getattr(local, "workspace", None) or Workspace()
-        local.workspace = workspace
-        return source.candidates(tile, collector.snapshot(tile), workspace=workspace, own_blocks=own)
+        with IDLE.borrowed() as workspace:
+            return source.candidates(tile, collector.snapshot(tile), workspace=workspace, own_blocks=own)
 
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=threads) as pool:
         for found in pool.map(one, tiles):

@@ -67,7 +67,7 @@ from matchmaker.application.workspace import fit_population
 from matchmaker.core.errors import SettingsError
 from matchmaker.core.population import Population
 from matchmaker.core.scoring import COMBINERS, kernels
-from matchmaker.core.scoring.buffers import Workspace
+from matchmaker.core.scoring.buffers import IDLE, Workspace
 from matchmaker.core.scoring.execution import (
     available_workers,
     block_rows_for,
@@ -137,18 +137,18 @@ def bare_tiles(
     ``fused=False``: the kernel's per-dimension products over the rows and columns with support
     (``TileScorer.products``); ``fused=True``: every dimension side by side (``plan.left @ plan.right.T``
     and the other direction), as before the support layout. The same tiles, block pairs, dtype and
-    worker threads with one BLAS thread each as the run.
+    worker threads with one BLAS thread each as the run, and the run's workspaces (``buffers.IDLE``).
     """
     layout = tiles.layout
     canonical = layout.canonical
     by_position = None if thresholds is None else thresholds.astype(plan.dtype)[layout.perm]
     dense = not sp.issparse(plan.left)
-    local: Any = __import__("threading").local()
 
     def one(tile: tuple[int, int, int, int]) -> None:
-        workspace = getattr(local, "workspace", None)
-        if workspace is None:
-            workspace = local.workspace = Workspace()
+        with IDLE.borrowed() as workspace:  # the run's own buffers, lent the same way
+            one_tile(tile, workspace)
+
+    def one_tile(tile: tuple[int, int, int, int], workspace: Workspace) -> None:
         r0, r1, c0, c1 = tile
         for rb in range(r0 // canonical, (r1 - 1) // canonical + 1):
             for cb in range(c0 // canonical, (c1 - 1) // canonical + 1):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,7 +25,7 @@ from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]  
 
 from matchmaker.core.errors import SettingsError
 from matchmaker.core.registry import Registry
-from matchmaker.core.scoring.buffers import Workspace
+from matchmaker.core.scoring.buffers import IDLE
 from matchmaker.core.scoring.contract import Scorer, TileSource
 from matchmaker.core.scoring.layout import CANONICAL
 from matchmaker.core.scoring.selection import BestPairs, BestPartners, Cells, Tile, Wanted
@@ -153,15 +152,12 @@ def run_tiles_locally(
     n = source.n
     first, second = work_of(n, side, source.canonical)
     total, done = max(1, sum(map(tile_work, first + second))), 0
-    local = threading.local()
 
     def score(tile: Tile, wanted: Wanted, own_blocks: bool) -> Cells:
-        workspace = getattr(local, "workspace", None)
-        if workspace is None:
-            workspace = local.workspace = Workspace()
-        return source.candidates(
-            tile, wanted, workspace=workspace, cross_border_only=cross_border_only, own_blocks=own_blocks
-        )
+        with IDLE.borrowed() as workspace:  # buffers a previous tile or run has already touched
+            return source.candidates(
+                tile, wanted, workspace=workspace, cross_border_only=cross_border_only, own_blocks=own_blocks
+            )
 
     def merged(tile: Tile, found: Cells) -> None:
         nonlocal done

@@ -149,16 +149,20 @@ def block_scores(
             np.minimum(part, layout.share[d, rbase + r][:, None], out=part)
             runs = (layout.need_runs, layout.offer_runs)
             _add_terms(ba, part, (r, c), runs, (need_bounds[d, rb : rb + 2], offer_bounds[d, cb : cb + 2]))
-    result, _ = combine(ab, ba, settings, clamp=clamp, spare=spare)
+    result, free = combine(ab, ba, settings, clamp=clamp, spare=spare)
     table, row_codes, col_codes = bonus
     if layout.table is None:  # the block pair's own bonus product
         apply_bonus(result, table)
     else:  # a lookup: the columns' entries of every table line, then the rows' lines (two gathers)
         # Columns first: the second gather copies whole lines. mode="clip" (the codes are in range)
-        # spares numpy's copy of ``out``, which the default mode="raise" makes.
+        # spares numpy's copy of ``out``, which the default mode="raise" makes. The combiner's free
+        # buffer takes the lines: one buffer fewer to touch.
         columns = table.take(col_codes, axis=1)
-        found = columns.take(row_codes, axis=0) if workspace is None else workspace.buffer(4, rows, cols, dtype)
-        if workspace is not None:
+        if workspace is None:
+            found = columns.take(row_codes, axis=0)
+        else:
+            whole = free is not None and free.shape == (rows, cols) and free.flags.c_contiguous
+            found = free if whole else workspace.buffer(4, rows, cols, dtype)
             np.take(columns, row_codes, axis=0, out=found, mode="clip")
         apply_bonus(result, found)
     if cross_only:

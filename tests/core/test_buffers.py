@@ -1,0 +1,50 @@
+"""Tile buffers: lent to tiles, kept between runs within a memory bound, large ones on huge page bounds."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from matchmaker.core.scoring.buffers import HUGE_FROM, HUGE_PAGE, Workspace, WorkspacePool
+
+
+def test_a_large_buffer_starts_on_a_huge_page_boundary_and_holds_what_was_asked() -> None:
+    workspace = Workspace()
+    rows = HUGE_FROM // 8 // 100 + 1  # just over HUGE_FROM bytes of float64
+    large = workspace.buffer(0, rows, 100, np.float64)
+    assert large.ctypes.data % HUGE_PAGE == 0
+    assert large.shape == (rows, 100) and large.flags.c_contiguous
+    large[...] = 1.5  # all of it is writable memory of its own
+    assert workspace.buffer(0, rows, 100, np.float64).sum() == 1.5 * rows * 100  # the same buffer again
+    small = workspace.buffer(1, 3, 4, np.float32)
+    assert small.shape == (3, 4) and small.dtype == np.float32
+
+
+def test_a_workspace_is_lent_again_after_its_tile_and_only_while_within_the_bound() -> None:
+    pool = WorkspacePool(keep_bytes=1 << 20)
+    with pool.borrowed() as first:
+        first.buffer(0, 100, 100, np.float64)  # 80 kB: kept
+    with pool.borrowed() as again:
+        assert again is first
+        again.buffer(1, 1000, 1000, np.float64)  # 8 MB more: past the bound, so freed after use
+    with pool.borrowed() as fresh:
+        assert fresh is not first and fresh.nbytes == 0
+
+
+def test_tiles_scored_at_once_never_share_a_workspace() -> None:
+    pool = WorkspacePool()
+    lent: list[int] = []
+    inside = threading.Barrier(4)
+
+    def borrow() -> None:
+        with pool.borrowed() as workspace:
+            lent.append(id(workspace))
+            inside.wait(timeout=10)  # all four hold theirs at the same time
+
+    threads = [threading.Thread(target=borrow) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(lent)) == 4
