@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 
 import numpy as np
 
-from matchmaker.core.scoring.buffers import HUGE_FROM, HUGE_PAGE, Workspace, WorkspacePool
+from matchmaker.core.scoring.buffers import HUGE_FROM, HUGE_PAGE, IDLE, Workspace, WorkspacePool
 
 
 def test_a_large_buffer_starts_on_a_huge_page_boundary_and_holds_what_was_asked() -> None:
@@ -48,3 +51,26 @@ def test_tiles_scored_at_once_never_share_a_workspace() -> None:
     for thread in threads:
         thread.join()
     assert len(set(lent)) == 4
+
+
+def test_a_forked_child_starts_with_a_pool_of_its_own() -> None:
+    with IDLE.borrowed() as workspace:
+        workspace.buffer(0, 10, 10, np.float64)
+    IDLE._lock.acquire()  # as if another thread held it at the fork
+    try:
+        child = os.fork()
+        if child == 0:  # the child: borrows at once, with nothing idle inherited
+            with IDLE.borrowed() as fresh:
+                os._exit(0 if fresh.nbytes == 0 else 1)
+    finally:
+        IDLE._lock.release()
+    for _ in range(200):  # 10 s: a child that waits for the inherited lock never exits by itself
+        done, status = os.waitpid(child, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        raise AssertionError("the child waited for a lock that no thread of it holds")
+    assert os.waitstatus_to_exitcode(status) == 0

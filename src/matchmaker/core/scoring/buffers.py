@@ -7,6 +7,7 @@ page costs a fault on first touch, and at 1,000 organisations the faults were ab
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -90,6 +91,10 @@ class WorkspacePool:
 
     def __init__(self, keep_bytes: int = KEEP_BYTES) -> None:
         self.keep_bytes = keep_bytes
+        self.forget()
+
+    def forget(self) -> None:
+        """Start afresh: no idle workspaces, a new lock (a forked child's, which no thread holds)."""
         self._idle: list[Workspace] = []
         self._lock = threading.Lock()
 
@@ -106,3 +111,4 @@ class WorkspacePool:
 
 
 IDLE = WorkspacePool()
+os.register_at_fork(after_in_child=IDLE.forget)  # a fork may happen while another thread holds the lock
