@@ -169,6 +169,15 @@ def test_tasks_seeded_from_any_earlier_state_give_the_local_answer(
     np.testing.assert_array_equal(states[-1].score, expected.score)
 
 
+spans = st.tuples(st.integers(0, 60), st.integers(1, 12)).map(lambda s: (s[0], s[0] + s[1]))
+
+
+@given(st.lists(st.tuples(spans, spans).map(lambda t: (*t[0], *t[1])), min_size=1, max_size=8))
+def test_a_tasks_rows_are_every_row_and_column_of_its_tiles_once_ascending(tiles: list[Any]) -> None:
+    covered = sorted({i for r0, r1, c0, c1 in tiles for i in [*range(r0, r1), *range(c0, c1)]})
+    assert cluster.task_rows(tiles).tolist() == covered
+
+
 @pytest.fixture(scope="module")
 def latent(shipped: ProfileSet) -> Population:
     profiles = synthesise(shipped, 2600, seed=12).profiles

@@ -93,8 +93,23 @@ class Seed:
 
 
 def task_rows(tiles: Sequence[Tile]) -> Any:
-    """The organisations whose best partners a task's tiles can change: their rows and columns, ascending."""
-    return np.unique(np.concatenate([np.arange(a, b) for r0, r1, c0, c1 in tiles for a, b in ((r0, r1), (c0, c1))]))
+    """The organisations whose best partners a task's tiles can change: their rows and columns, ascending.
+
+    The spans are merged, not the rows sorted: a second-phase task at 100,000 covers hundreds of tiles,
+    and sorting their rows took the client about 30 ms a task while a worker waited for its next one.
+
+    >>> task_rows([(0, 2, 4, 6), (2, 4, 4, 6)]).tolist()
+    [0, 1, 2, 3, 4, 5]
+    >>> task_rows([(0, 2, 6, 8)]).tolist()
+    [0, 1, 6, 7]
+    """
+    merged: list[list[int]] = []
+    for start, stop in sorted({span for r0, r1, c0, c1 in tiles for span in ((r0, r1), (c0, c1))}):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], stop)
+        else:
+            merged.append([start, stop])
+    return np.concatenate([np.arange(start, stop) for start, stop in merged])
 
 
 def seed_of(state: BestPartners, rows: Any) -> Seed:
