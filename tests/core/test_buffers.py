@@ -35,6 +35,17 @@ def test_a_workspace_is_lent_again_after_its_tile_and_only_while_within_the_boun
         assert fresh is not first and fresh.nbytes == 0
 
 
+def test_during_a_run_a_workspace_past_the_bound_is_kept_for_the_next_tile() -> None:
+    pool = WorkspacePool(keep_bytes=1 << 20)
+    with pool.borrowed():  # another tile of the run is still being scored
+        with pool.borrowed() as large:
+            large.buffer(0, 1000, 1000, np.float64)  # 8 MB, past the bound
+        with pool.borrowed() as again:
+            assert again is large
+    with pool.borrowed() as after_the_run:
+        assert after_the_run is not large
+
+
 def test_tiles_scored_at_once_never_share_a_workspace() -> None:
     pool = WorkspacePool()
     lent: list[int] = []

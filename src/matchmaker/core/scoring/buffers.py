@@ -20,7 +20,7 @@ from matchmaker.core.vectors import Scores
 
 HUGE_PAGE = 1 << 21  # bytes: the transparent huge page of x86-64 and arm64 Linux
 HUGE_FROM = 1 << 20  # bytes: buffers from this size are placed on huge page boundaries
-KEEP_BYTES = 64 << 20  # idle workspaces kept between runs, in all (larger ones are freed)
+KEEP_BYTES = 64 << 20  # idle workspaces kept between runs, in all (the rest are freed)
 
 
 class Workspace:
@@ -79,7 +79,10 @@ def _aligned_empty(size: int, dtype: np.dtype[Any]) -> Scores:
 
 
 class WorkspacePool:
-    """Workspaces lent to tiles and kept while idle, up to ``keep_bytes`` in all (thread-safe).
+    """Workspaces lent to tiles and kept while idle (thread-safe).
+
+    While any is lent (a run in progress), every returned one is kept for the next tile, whatever its
+    size; once all are back, the idle ones are kept up to ``keep_bytes`` in all, the smallest first.
 
     >>> pool = WorkspacePool(keep_bytes=1 << 20)
     >>> with pool.borrowed() as first:
@@ -96,18 +99,30 @@ class WorkspacePool:
     def forget(self) -> None:
         """Start afresh: no idle workspaces, a new lock (a forked child's, which no thread holds)."""
         self._idle: list[Workspace] = []
+        self._lent = 0
         self._lock = threading.Lock()
 
     @contextmanager
     def borrowed(self) -> Iterator[Workspace]:
         with self._lock:
             workspace = self._idle.pop() if self._idle else Workspace()
+            self._lent += 1
         try:
             yield workspace
         finally:
             with self._lock:
-                if sum(w.nbytes for w in self._idle) + workspace.nbytes <= self.keep_bytes:
-                    self._idle.append(workspace)
+                self._lent -= 1
+                self._idle.append(workspace)
+                if not self._lent:
+                    self._trim()
+
+    def _trim(self) -> None:
+        kept, total = [], 0
+        for workspace in sorted(self._idle, key=lambda w: w.nbytes):
+            if total + workspace.nbytes <= self.keep_bytes:
+                kept.append(workspace)
+                total += workspace.nbytes
+        self._idle = kept
 
 
 IDLE = WorkspacePool()
